@@ -1,0 +1,50 @@
+"""Tenants (organizations), their members and their API keys."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from quorum.db.base import Base, IdType, new_id, utcnow
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    callback_auth_key: Mapped[str] = mapped_column(String(64))
+    callback_signing_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A member of a customer organization (owner, admin, member, viewer)."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A secret that authenticates as an organization; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(4))
+    prefix: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

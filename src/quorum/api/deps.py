@@ -1,0 +1,79 @@
+"""Dependencies shared by every router: the database session and the calling organization."""
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, Request
+from pydantic import AfterValidator
+from sqlalchemy.orm import Session
+
+from quorum.accounts import service as accounts
+from quorum.accounts.schemas import Caller
+from quorum.errors import Invalid, Unauthorized
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent.
+
+    Declared with ``scope="function"`` below, so a reply the client sees is a committed write.
+    """
+    with request.app.state.session_factory() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def _key_from_header(header: str) -> str:
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("Malformed Basic authorization header") from None
+        return decoded.partition(":")[0]
+    raise Unauthorized("Use HTTP Basic with the API key as user name, or a Bearer token")
+
+
+def get_caller(request: Request, db: SessionDep) -> Caller:
+    """Authenticate the API key (Basic, as Scale's client sends it, or Bearer)."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("Please provide a valid API key (HTTP Basic user name or Bearer token)")
+    return accounts.authenticate(db, secret=_key_from_header(header))
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+# A path segment naming a project or batch. The raw-path middleware keeps "%2F" and "%25" encoded
+# inside segments so that names may contain "/"; this decodes them.
+PathName = Annotated[str, AfterValidator(unquote)]
+
+
+def _assume_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# Scale's client sends times as "YYYY-MM-DD HH:MM:SS.ffffff" without a zone: they are UTC.
+UTCDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+
+
+def allow_query(*names: str) -> Callable[[Request], None]:
+    """A dependency refusing query parameters the endpoint does not know (no silent drops)."""
+    allowed = set(names)
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise Invalid(
+                f"unknown query parameter {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}",
+                field=unknown[0],
+            )
+
+    return check

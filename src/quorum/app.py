@@ -1,0 +1,97 @@
+"""The ASGI application: routers, error handlers, middleware, OpenAPI."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+import quorum
+from quorum.accounts.router import router as keys_router
+from quorum.api.errors import install_error_handlers
+from quorum.api.middleware import BodySizeLimit, RawPathSegments
+from quorum.db import create_db_engine, session_factory
+from quorum.db.migrate import is_current
+from quorum.settings import Settings, get_settings
+from quorum.tasks.router import DOCUMENTED_SCHEMAS
+from quorum.tasks.router import router as tasks_router
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for these settings (the database is expected to be migrated)."""
+    settings = settings or get_settings()
+    engine = create_db_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    app = FastAPI(
+        title="Quorum",
+        version=quorum.__version__,
+        description="Data labeling with a Scale-compatible API. Authenticate with HTTP Basic "
+        "(API key as user name, empty password) or `Authorization: Bearer <key>`.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(tasks_router)
+    app.include_router(keys_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        """The database answers and its schema is at the newest migration."""
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = is_current(engine)
+        except Exception as exc:  # a readiness probe reports, it does not raise
+            return JSONResponse(
+                {"status_code": 503, "error": f"database unreachable: {exc.__class__.__name__}"},
+                status_code=503,
+            )
+        if not current:
+            return JSONResponse(
+                {"status_code": 503, "error": "database schema is not at the newest migration"},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready"})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(DOCUMENTED_SCHEMAS)
+            schema["components"]["securitySchemes"] = {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            }
+            schema["security"] = [{"basic": []}, {"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RawPathSegments)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (each worker process builds its own app)."""
+    return create_app(get_settings())

@@ -1,0 +1,524 @@
+"""Projects, batches and tasks: the rules of the customer API.
+
+Every function takes ``org_id`` and never reads or writes a row of another organization: a name or
+id that belongs to someone else is simply not found.
+"""
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Select, cast, exists, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quorum.db.base import utcnow
+from quorum.db.pagination import decode_cursor, encode_cursor
+from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
+from quorum.tasks.models import Batch, Project, Task
+from quorum.tasks.schemas import (
+    TASK_COMMON_FIELDS,
+    BatchCreate,
+    BatchPage,
+    BatchRead,
+    BatchStatusRead,
+    ProjectCreate,
+    ProjectRead,
+    TaskCommon,
+    TaskFilters,
+    TaskPage,
+    TaskRead,
+    scale_timestamp,
+)
+from quorum.tasktypes import get_task_type
+
+MAX_PAGE = 100
+PROJECT_PARAM_EXTRAS = {"instruction"}
+
+
+# Projects
+
+
+def _check_project_params(task_type: str, params: dict[str, Any]) -> None:
+    allowed = set(get_task_type(task_type).Params.model_fields) | PROJECT_PARAM_EXTRAS
+    for key in params:
+        if key not in allowed:
+            raise Invalid(
+                f"params.{key}: not a parameter of {task_type} tasks", field=f"params.{key}"
+            )
+
+
+def create_project(db: Session, *, org_id: str, data: ProjectCreate) -> Project:
+    """Create a project; its params become defaults of every task created in it."""
+    get_task_type(data.type)
+    if data.rapid or data.studio:
+        raise Invalid("rapid and studio projects are not supported; create a standard project")
+    if data.datasetId is not None:
+        raise Invalid("datasetId is not supported")
+    params = data.params or {}
+    _check_project_params(data.type, params)
+    now = utcnow()
+    project = Project(
+        org_id=org_id,
+        name=data.name,
+        type=data.type,
+        params=params,
+        param_history=[_param_version(params, 0, now)],
+        required_responses=data.required_responses,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(project)
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict(f"a project named {data.name!r} already exists") from None
+    return project
+
+
+def _param_version(params: dict[str, Any], version: int, at: datetime) -> dict[str, Any]:
+    return {**params, "version": version, "created_at": scale_timestamp(at)}
+
+
+def get_project(db: Session, *, org_id: str, name: str) -> Project:
+    project = db.scalar(select(Project).where(Project.org_id == org_id, Project.name == name))
+    if project is None:
+        raise NotFound(f"no project named {name!r}")
+    return project
+
+
+def list_projects(db: Session, *, org_id: str) -> list[Project]:
+    return list(db.scalars(select(Project).where(Project.org_id == org_id).order_by(Project.id)))
+
+
+def update_project_params(
+    db: Session, *, org_id: str, name: str, changes: dict[str, Any]
+) -> Project:
+    """Merge new default params into the project and record the new version in its history."""
+    project = get_project(db, org_id=org_id, name=name)
+    _check_project_params(project.type, changes)
+    params = {**project.params, **changes}
+    version = len(project.param_history)
+    project.params = params
+    project.param_history = [*project.param_history, _param_version(params, version, utcnow())]
+    return project
+
+
+def project_read(project: Project) -> ProjectRead:
+    return ProjectRead.model_validate(project, from_attributes=True)
+
+
+# Batches
+
+
+def create_batch(db: Session, *, org_id: str, data: BatchCreate) -> tuple[Batch, Project]:
+    """Create a batch in staging: tasks can be added until it is finalized."""
+    project = get_project(db, org_id=org_id, name=data.project)
+    if data.callback:
+        check_callback_url(data.callback, field="callback")
+    batch = Batch(
+        org_id=org_id,
+        project_id=project.id,
+        name=data.name,
+        callback=data.callback,
+        metadata_=data.metadata or {},
+        calibration_batch=data.calibration_batch,
+        self_label_batch=data.self_label_batch,
+    )
+    db.add(batch)
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict(f"a batch named {data.name!r} already exists") from None
+    return batch, project
+
+
+def get_batch(db: Session, *, org_id: str, name: str) -> Batch:
+    batch = db.scalar(select(Batch).where(Batch.org_id == org_id, Batch.name == name))
+    if batch is None:
+        raise NotFound(f"no batch named {name!r}")
+    return batch
+
+
+def finalize_batch(db: Session, *, org_id: str, name: str) -> Batch:
+    """Close a batch to new tasks and release its tasks to the workforce (idempotent)."""
+    batch = get_batch(db, org_id=org_id, name=name)
+    if batch.finalized_at is None:
+        batch.finalized_at = utcnow()
+    return batch
+
+
+def set_batch_metadata(db: Session, *, org_id: str, name: str, metadata: dict[str, Any]) -> Batch:
+    batch = get_batch(db, org_id=org_id, name=name)
+    batch.metadata_ = metadata
+    return batch
+
+
+def _status_counts(db: Session, batch_ids: list[str]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {batch_id: {} for batch_id in batch_ids}
+    if not batch_ids:
+        return counts
+    rows = db.execute(
+        select(Task.batch_id, Task.status, func.count())
+        .where(Task.batch_id.in_(batch_ids))
+        .group_by(Task.batch_id, Task.status)
+    )
+    for batch_id, status, count in rows:
+        counts[batch_id][status] = count
+    return counts
+
+
+def _last_completion(db: Session, batch_id: str) -> datetime | None:
+    return db.scalar(select(func.max(Task.completed_at)).where(Task.batch_id == batch_id))
+
+
+def _batch_status(batch: Batch, counts: dict[str, int]) -> str:
+    """Derived, never stored: staging until finalized, completed once nothing is pending."""
+    if batch.finalized_at is None:
+        return "staging"
+    return "in_progress" if counts.get("pending", 0) else "completed"
+
+
+def batch_read(db: Session, batch: Batch, project_name: str, counts: dict[str, int]) -> BatchRead:
+    status = _batch_status(batch, counts)
+    return BatchRead(
+        id=batch.id,
+        name=batch.name,
+        project=project_name,
+        status=status,  # type: ignore[arg-type]
+        callback=batch.callback,
+        metadata=batch.metadata_,
+        calibration_batch=batch.calibration_batch,
+        self_label_batch=batch.self_label_batch,
+        created_at=batch.created_at,
+        finalized_at=batch.finalized_at,
+        completed_at=_last_completion(db, batch.id) if status == "completed" else None,
+    )
+
+
+def describe_batch(db: Session, *, org_id: str, name: str) -> BatchRead:
+    batch = get_batch(db, org_id=org_id, name=name)
+    project_name = db.scalar(select(Project.name).where(Project.id == batch.project_id))
+    return batch_read(db, batch, project_name or "", _status_counts(db, [batch.id])[batch.id])
+
+
+def batch_status(db: Session, *, org_id: str, name: str) -> BatchStatusRead:
+    """The batch's status with its task counts per state."""
+    batch = get_batch(db, org_id=org_id, name=name)
+    counts = _status_counts(db, [batch.id])[batch.id]
+    return BatchStatusRead(status=_batch_status(batch, counts), **counts)  # type: ignore[arg-type]
+
+
+def list_batches(
+    db: Session,
+    *,
+    org_id: str,
+    project: str | None = None,
+    status: str | None = None,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
+    offset: int = 0,
+    limit: int = MAX_PAGE,
+) -> BatchPage:
+    """Batches by creation, offset-paginated as Scale's client expects (``totalDocs``)."""
+    query = (
+        select(Batch, Project.name)
+        .join(Project, Project.id == Batch.project_id)
+        .where(Batch.org_id == org_id)
+    )
+    if project is not None:
+        query = query.where(Project.name == project)
+    if start_time is not None:
+        query = query.where(Batch.created_at >= start_time)
+    if end_time is not None:
+        query = query.where(Batch.created_at <= end_time)
+    if status == "staging":
+        query = query.where(Batch.finalized_at.is_(None))
+    elif status is not None:
+        pending = (
+            select(Task.id).where(Task.batch_id == Batch.id, Task.status == "pending").exists()
+        )
+        query = query.where(Batch.finalized_at.is_not(None))
+        query = query.where(pending if status == "in_progress" else ~pending)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.execute(query.order_by(Batch.id).offset(offset).limit(limit)).all()
+    counts = _status_counts(db, [batch.id for batch, _ in rows])
+    docs = [batch_read(db, batch, name, counts[batch.id]) for batch, name in rows]
+    return BatchPage(
+        docs=docs, totalDocs=total, limit=limit, offset=offset, has_more=offset + len(docs) < total
+    )
+
+
+# Tasks
+
+
+def check_callback_url(url: str, *, field: str = "callback_url") -> None:
+    """A callback goes to an http(s) URL with a host; anything else is refused up front."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid(f"{field} must be an http or https URL, got {url!r}", field=field)
+
+
+def create_task(
+    db: Session, *, org_id: str, task_type: str, body: dict[str, Any], is_test: bool = False
+) -> Task:
+    """Validate a Scale-style task body (common fields plus the type's params) and store it."""
+    kind = get_task_type(task_type)
+    try:
+        common = TaskCommon.model_validate(
+            {k: v for k, v in body.items() if k in TASK_COMMON_FIELDS}
+        )
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
+    project, batch = _task_home(db, org_id=org_id, common=common)
+    if project.type != task_type:
+        raise Invalid(
+            f"project {project.name!r} holds {project.type} tasks, not {task_type}", field="project"
+        )
+    if common.callback_url is not None:
+        check_callback_url(common.callback_url)
+    defaults = {k: v for k, v in project.params.items() if k not in PROJECT_PARAM_EXTRAS}
+    own = {k: v for k, v in body.items() if k not in TASK_COMMON_FIELDS}
+    try:
+        params = kind.Params.model_validate({**defaults, **own})
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
+    if common.unique_id is not None:
+        _ensure_unique_id_free(db, org_id=org_id, unique_id=common.unique_id)
+    instruction = "\n\n".join(
+        part for part in (common.instruction, project.params.get("instruction", "")) if part
+    )
+    task = Task(
+        org_id=org_id,
+        project_id=project.id,
+        batch_id=batch.id if batch else None,
+        type=task_type,
+        instruction=instruction,
+        params=params.model_dump(mode="json", exclude_unset=True),
+        response=None,
+        callback_url=common.callback_url,
+        metadata_=common.metadata,
+        tags=common.tags,
+        unique_id=common.unique_id,
+        priority=common.priority,
+        required_responses=common.required_responses or project.required_responses,
+        is_test=is_test,
+    )
+    db.add(task)
+    try:
+        db.flush()
+    except IntegrityError:
+        raise _unique_id_conflict(common.unique_id) from None
+    return task
+
+
+def _task_home(db: Session, *, org_id: str, common: TaskCommon) -> tuple[Project, Batch | None]:
+    if common.batch is None:
+        if common.project is None:
+            raise Invalid(
+                "project is required (or a batch, which implies its project)", field="project"
+            )
+        return get_project(db, org_id=org_id, name=common.project), None
+    batch = get_batch(db, org_id=org_id, name=common.batch)
+    project = db.get_one(Project, batch.project_id)
+    if common.project is not None and common.project != project.name:
+        raise Invalid(
+            f"batch {batch.name!r} belongs to project {project.name!r}, not {common.project!r}",
+            field="batch",
+        )
+    if batch.finalized_at is not None:
+        raise Invalid(f"batch {batch.name!r} is finalized; no tasks can be added", field="batch")
+    return project, batch
+
+
+def _unique_id_conflict(unique_id: str | None) -> Conflict:
+    return Conflict(f"a task with unique_id {unique_id!r} already exists", unique_id=unique_id)
+
+
+def _ensure_unique_id_free(db: Session, *, org_id: str, unique_id: str) -> None:
+    taken = db.scalar(select(Task.id).where(Task.org_id == org_id, Task.unique_id == unique_id))
+    if taken is not None:
+        raise _unique_id_conflict(unique_id)
+
+
+def get_task(db: Session, *, org_id: str, task_id: str) -> Task:
+    task = db.scalar(select(Task).where(Task.org_id == org_id, Task.id == task_id))
+    if task is None:
+        raise NotFound(f"no task {task_id!r}")
+    return task
+
+
+def cancel_task(db: Session, *, org_id: str, task_id: str, clear_unique_id: bool = False) -> Task:
+    """Cancel a pending task; a finished one cannot be canceled (400, as Scale's client expects)."""
+    task = get_task(db, org_id=org_id, task_id=task_id)
+    if task.status != "pending":
+        raise Invalid(f"task {task_id} is already {task.status} and cannot be canceled")
+    task.status = "canceled"
+    if clear_unique_id:
+        task.unique_id = None
+    return task
+
+
+def set_task_metadata(db: Session, *, org_id: str, task_id: str, metadata: dict[str, Any]) -> Task:
+    task = get_task(db, org_id=org_id, task_id=task_id)
+    task.metadata_ = metadata
+    return task
+
+
+def set_task_unique_id(db: Session, *, org_id: str, task_id: str, unique_id: str | None) -> Task:
+    """Set (or, with None, clear) a task's unique_id; an id already in use is a conflict."""
+    task = get_task(db, org_id=org_id, task_id=task_id)
+    if unique_id is not None and unique_id != task.unique_id:
+        _ensure_unique_id_free(db, org_id=org_id, unique_id=unique_id)
+    task.unique_id = unique_id
+    try:
+        db.flush()
+    except IntegrityError:
+        raise _unique_id_conflict(unique_id) from None
+    return task
+
+
+def change_task_tags(db: Session, *, org_id: str, task_id: str, tags: list[str], mode: str) -> Task:
+    """Replace, add to, or remove from a task's tags (``mode`` = set, add or remove)."""
+    task = get_task(db, org_id=org_id, task_id=task_id)
+    current = list(task.tags)
+    if mode == "set":
+        current = list(dict.fromkeys(tags))
+    elif mode == "add":
+        current = list(dict.fromkeys([*current, *tags]))
+    else:
+        current = [t for t in current if t not in set(tags)]
+    task.tags = current
+    return task
+
+
+def _task_query(org_id: str, filters: TaskFilters, dialect: str) -> Select[Any]:
+    query = select(Task).where(Task.org_id == org_id)
+    if filters.project is not None:
+        query = query.join(Project, Project.id == Task.project_id).where(
+            Project.name == filters.project
+        )
+    if filters.batch is not None:
+        query = query.join(Batch, Batch.id == Task.batch_id).where(Batch.name == filters.batch)
+    for column, value in (
+        (Task.status, filters.status),
+        (Task.type, filters.type),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    for column, after, before in (
+        (Task.created_at, filters.start_time, filters.end_time),
+        (Task.completed_at, filters.completed_after, filters.completed_before),
+        (Task.updated_at, filters.updated_after, filters.updated_before),
+    ):
+        if after is not None:
+            query = query.where(column >= after)
+        if before is not None:
+            query = query.where(column <= before)
+    if filters.unique_id:
+        query = query.where(Task.unique_id.in_(filters.unique_id))
+    if filters.customer_review_status:
+        query = query.where(Task.customer_review_status.in_(filters.customer_review_status))
+    for tag in filters.tags:
+        query = query.where(_has_tag(dialect, tag))
+    return query
+
+
+def _has_tag(dialect: str, tag: str) -> ColumnElement[bool]:
+    """Containment in the JSON tag list: JSONB ``@>`` on PostgreSQL, ``json_each`` on SQLite."""
+    if dialect == "postgresql":
+        return Task.tags.op("@>")(cast(json.dumps([tag]), JSONB))
+    elements = func.json_each(Task.tags).table_valued("value")
+    return exists(select(1).select_from(elements).where(elements.c.value == tag))
+
+
+def list_tasks(
+    db: Session,
+    *,
+    org_id: str,
+    filters: TaskFilters,
+    limit: int = MAX_PAGE,
+    next_token: str | None = None,
+    limited_response: bool = False,
+) -> TaskPage:
+    """Tasks in creation order, cursor-paginated; ``total`` counts every match."""
+    query = _task_query(org_id, filters, db.get_bind().dialect.name)
+    total = db.scalar(select(func.count()).select_from(query.with_only_columns(Task.id).subquery()))
+    if next_token:
+        query = query.where(Task.id > decode_cursor(next_token))
+    tasks = list(db.scalars(query.order_by(Task.id).limit(limit + 1)))
+    has_more = len(tasks) > limit
+    tasks = tasks[:limit]
+    reads = task_reads(db, tasks)
+    docs = [_limited(read) if limited_response else read.model_dump(mode="json") for read in reads]
+    return TaskPage(
+        docs=docs,
+        total=total or 0,
+        limit=limit,
+        offset=0,
+        has_more=has_more,
+        next_token=encode_cursor(tasks[-1].id) if has_more else None,
+    )
+
+
+def _limited(read: TaskRead) -> dict[str, Any]:
+    return read.model_dump(
+        mode="json",
+        include={
+            "task_id",
+            "type",
+            "status",
+            "project",
+            "batch",
+            "unique_id",
+            "created_at",
+            "updated_at",
+            "completed_at",
+            "metadata",
+        },
+    )
+
+
+def task_reads(db: Session, tasks: list[Task]) -> list[TaskRead]:
+    """Scale task objects, with project and batch names looked up once per page."""
+    project_ids = {t.project_id for t in tasks}
+    batch_ids = {t.batch_id for t in tasks if t.batch_id}
+    projects = dict(
+        db.execute(select(Project.id, Project.name).where(Project.id.in_(project_ids))).all()
+    )
+    batches = (
+        dict(db.execute(select(Batch.id, Batch.name).where(Batch.id.in_(batch_ids))).all())
+        if batch_ids
+        else {}
+    )
+    return [
+        TaskRead(
+            task_id=t.id,
+            type=t.type,
+            status=t.status,  # type: ignore[arg-type]
+            project=projects[t.project_id],
+            batch=batches.get(t.batch_id) if t.batch_id else None,
+            instruction=t.instruction,
+            params=t.params,
+            response=t.response,
+            callback_url=t.callback_url,
+            metadata=t.metadata_,
+            tags=t.tags,
+            unique_id=t.unique_id,
+            priority=t.priority,
+            required_responses=t.required_responses,
+            is_test=t.is_test,
+            customer_review_status=t.customer_review_status,
+            created_at=t.created_at,
+            updated_at=t.updated_at,
+            completed_at=t.completed_at,
+        )
+        for t in tasks
+    ]
+
+
+def task_read(db: Session, task: Task) -> TaskRead:
+    return task_reads(db, [task])[0]

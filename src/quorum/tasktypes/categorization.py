@@ -1,0 +1,140 @@
+"""``categorization``: pick one or several categories for a text or an image.
+
+Accepts Scale's legacy form (``categories`` with the answer in ``category``) and the taxonomy form
+(``taxonomies`` with the answer in ``taxonomies``). Exactly one of the two must be given.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from quorum.errors import Invalid
+from quorum.tasktypes.base import Strict, TaskType, register, set_similarity, weighted_vote
+
+AttachmentType = Literal["text", "image", "website"]
+
+
+class Taxonomy(Strict):
+    type: Literal["category"] = "category"
+    description: str = ""
+    choices: list[str] = Field(min_length=2)
+    allow_multiple: bool = False
+
+
+class CategorizationParams(Strict):
+    attachment: str = Field(min_length=1)
+    attachment_type: AttachmentType = "text"
+    categories: list[str] | None = Field(None, min_length=2)
+    allow_multiple: bool = False
+    taxonomies: dict[str, Taxonomy] | None = None
+
+    @model_validator(mode="after")
+    def _one_ontology(self) -> "CategorizationParams":
+        if (self.categories is None) == (self.taxonomies is None):
+            raise ValueError("give exactly one of categories or taxonomies")
+        for name, choices in self._ontologies().items():
+            if len(set(choices)) != len(choices):
+                raise ValueError(f"{name} has duplicate choices")
+        if self.taxonomies is not None and not self.taxonomies:
+            raise ValueError("taxonomies must not be empty")
+        return self
+
+    def _ontologies(self) -> dict[str, list[str]]:
+        if self.categories is not None:
+            return {"categories": self.categories}
+        return {f"taxonomies.{k}.choices": t.choices for k, t in (self.taxonomies or {}).items()}
+
+
+class CategorizationResponse(Strict):
+    category: str | list[str] | None = None
+    taxonomies: dict[str, str | list[str]] | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> "CategorizationResponse":
+        if (self.category is None) == (self.taxonomies is None):
+            raise ValueError("give exactly one of category or taxonomies")
+        return self
+
+    def answers(self) -> dict[str, frozenset[str]]:
+        """Every question's chosen values, keyed by question (``category`` or a taxonomy)."""
+        raw = {"category": self.category} if self.category is not None else self.taxonomies or {}
+        return {k: frozenset([v] if isinstance(v, str) else v) for k, v in raw.items()}
+
+
+def _check_choice(field: str, value: str | list[str], choices: list[str], multiple: bool) -> None:
+    values = [value] if isinstance(value, str) else value
+    if isinstance(value, list) and not multiple:
+        raise Invalid(f"{field} takes one choice, got a list")
+    if not values:
+        raise Invalid(f"{field} needs at least one choice")
+    for v in values:
+        if v not in choices:
+            raise Invalid(f"{field}: {v!r} is not one of {choices}")
+
+
+class Categorization(TaskType[CategorizationParams, CategorizationResponse]):
+    name = "categorization"
+    Params = CategorizationParams
+    Response = CategorizationResponse
+
+    def check(self, params: CategorizationParams, response: CategorizationResponse) -> None:
+        if params.categories is not None:
+            if response.category is None:
+                raise Invalid("response.category is required for a task with categories")
+            _check_choice("category", response.category, params.categories, params.allow_multiple)
+            return
+        taxonomies = params.taxonomies or {}
+        given = response.taxonomies
+        if given is None:
+            raise Invalid("response.taxonomies is required for a task with taxonomies")
+        for name in given.keys() - taxonomies.keys():
+            raise Invalid(f"taxonomies.{name} is not a taxonomy of this task")
+        for name, taxonomy in taxonomies.items():
+            if name not in given:
+                raise Invalid(f"taxonomies.{name} is required")
+            _check_choice(
+                f"taxonomies.{name}", given[name], taxonomy.choices, taxonomy.allow_multiple
+            )
+
+    def score(self, response: CategorizationResponse, gold: CategorizationResponse) -> float:
+        ours, theirs = response.answers(), gold.answers()
+        if not theirs:
+            return 1.0
+        return sum(set_similarity(ours.get(k, frozenset()), v) for k, v in theirs.items()) / len(
+            theirs
+        )
+
+    def consolidate(
+        self, responses: Sequence[CategorizationResponse], weights: Sequence[float]
+    ) -> CategorizationResponse:
+        """Weighted vote per question; a multi-choice question keeps the choices over half."""
+        if not responses:
+            raise Invalid("nothing to consolidate")
+        per_question: dict[str, list[tuple[frozenset[str], float]]] = defaultdict(list)
+        for response, weight in zip(responses, weights, strict=True):
+            for question, values in response.answers().items():
+                per_question[question].append((values, weight))
+        first = responses[0]
+        result: dict[str, str | list[str]] = {}
+        for question, votes in per_question.items():
+            original = (
+                first.category if question == "category" else (first.taxonomies or {})[question]
+            )
+            if isinstance(original, list):
+                total = sum(w for _, w in votes)
+                support: dict[str, float] = defaultdict(float)
+                for values, w in votes:
+                    for v in values:
+                        support[v] += w
+                result[question] = sorted(v for v, s in support.items() if s > total / 2)
+            else:
+                chosen = weighted_vote([next(iter(v)) for v, _ in votes], [w for _, w in votes])
+                result[question] = str(chosen)
+        if "category" in result:
+            return CategorizationResponse(category=result["category"])
+        return CategorizationResponse(taxonomies=result)
+
+
+register(Categorization())
