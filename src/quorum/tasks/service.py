@@ -362,6 +362,18 @@ def cancel_task(db: Session, *, org_id: str, task_id: str, clear_unique_id: bool
     return task
 
 
+def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) -> Task:
+    """Deliver a task's final response: the one place a task becomes ``completed``."""
+    if task.status != "pending":
+        raise Invalid(f"task {task.id} is {task.status}; only a pending task can complete")
+    now = utcnow()
+    task.status = "completed"
+    task.response = response
+    task.completed_at = now
+    task.updated_at = now
+    return task
+
+
 def set_task_metadata(db: Session, *, org_id: str, task_id: str, metadata: dict[str, Any]) -> Task:
     task = get_task(db, org_id=org_id, task_id=task_id)
     task.metadata_ = metadata
