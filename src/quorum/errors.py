@@ -43,7 +43,7 @@ class TooLarge(DomainError):
     status_code = 413
 
 
-def invalid_from_validation(exc: Exception, prefix: str = "") -> Invalid:
+def invalid_from_validation(exc: Exception, prefix: str = "", whole: str = "body") -> Invalid:
     """Turn a pydantic ValidationError into an ``Invalid`` naming the field and the reason."""
     errors = getattr(exc, "errors", lambda: [])()
     if not errors:
@@ -51,7 +51,7 @@ def invalid_from_validation(exc: Exception, prefix: str = "") -> Invalid:
     messages = []
     for error in errors[:5]:
         location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        location = f"{prefix}{location}" if location else prefix.rstrip(".") or "body"
+        location = f"{prefix}{location}" if location else prefix.rstrip(".") or whole
         kind = error.get("type")
         if kind == "extra_forbidden":
             messages.append(f"{location}: unknown field")
@@ -62,4 +62,6 @@ def invalid_from_validation(exc: Exception, prefix: str = "") -> Invalid:
             messages.append(f"{location}: {message}")
     first = errors[0]
     field = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-    return Invalid("; ".join(messages), field=f"{prefix}{field}" if field else prefix.rstrip("."))
+    return Invalid(
+        "; ".join(messages), field=f"{prefix}{field}" if field else prefix.rstrip(".") or whole
+    )

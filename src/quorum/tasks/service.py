@@ -4,13 +4,12 @@ Every function takes ``org_id`` and never reads or writes a row of another organ
 id that belongs to someone else is simply not found.
 """
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, cast, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -285,7 +284,7 @@ def create_task(
     try:
         params = kind.Params.model_validate({**defaults, **own})
     except ValidationError as exc:
-        raise invalid_from_validation(exc) from None
+        raise invalid_from_validation(exc, whole="params") from None
     if common.unique_id is not None:
         _ensure_unique_id_free(db, org_id=org_id, unique_id=common.unique_id)
     instruction = "\n\n".join(
@@ -442,7 +441,7 @@ def _task_query(org_id: str, filters: TaskFilters, dialect: str) -> Select[Any]:
 def _has_tag(dialect: str, tag: str) -> ColumnElement[bool]:
     """Containment in the JSON tag list: JSONB ``@>`` on PostgreSQL, ``json_each`` on SQLite."""
     if dialect == "postgresql":
-        return Task.tags.op("@>")(cast(json.dumps([tag]), JSONB))
+        return type_coerce(Task.tags, JSONB).contains([tag])
     elements = func.json_each(Task.tags).table_valued("value")
     return exists(select(1).select_from(elements).where(elements.c.value == tag))
 

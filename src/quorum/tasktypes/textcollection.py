@@ -6,7 +6,7 @@ Params follow Scale: ``attachments`` to read and ``fields`` to fill; the respons
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import Strict, TaskType, register, set_similarity, text_similarity
@@ -69,13 +69,14 @@ class TextCollectionParams(Strict):
     attachments: list[Attachment] = []
     fields: list[FormField] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> "TextCollectionParams":
-        ids = [f.field_id for f in self.fields]
+    @field_validator("fields")
+    @classmethod
+    def _unique_ids(cls, fields: list[FormField]) -> list[FormField]:
+        ids = [f.field_id for f in fields]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"field_id must be unique, repeated: {duplicates}")
-        return self
+        return fields
 
 
 FieldValue = str | float | bool | list[str]
