@@ -23,13 +23,13 @@ def create_db_engine(
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        on_disk = bool(parsed.database) and parsed.database != ":memory:"
+        if on_disk:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-            pool_size=pool_size,
-            max_overflow=max_overflow,
+            **({"pool_size": pool_size, "max_overflow": max_overflow} if on_disk else {}),
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine

@@ -1,0 +1,130 @@
+"""Tenants are walls: every /v1 endpoint answers 404 (never data) for another organization's
+project, batch, task or key, and lists never include another organization's rows."""
+
+import pytest
+
+from quorum.app import create_app
+from quorum.settings import Settings
+from tests.factories import create_project, create_task
+
+# Every customer endpoint that addresses one object, with a body that would be valid for the owner.
+ADDRESSED = [
+    ("GET", "/v1/projects/{project}", None),
+    ("POST", "/v1/projects/{project}/setParams", {"instruction": "x"}),
+    ("GET", "/v1/batches/{batch}", None),
+    ("POST", "/v1/batches/{batch}/finalize", None),
+    ("GET", "/v1/batches/{batch}/status", None),
+    ("POST", "/v1/batches/{batch}/setMetadata", {"k": 1}),
+    ("GET", "/v1/task/{task_id}", None),
+    ("POST", "/v1/task/{task_id}/cancel", None),
+    ("POST", "/v1/task/{task_id}/setMetadata", {"k": 1}),
+    ("POST", "/v1/task/{task_id}/unique_id", {"unique_id": "stolen"}),
+    ("DELETE", "/v1/task/{task_id}/unique_id", None),
+    ("POST", "/v1/task/{task_id}/tags", ["t"]),
+    ("PUT", "/v1/task/{task_id}/tags", ["t"]),
+    ("DELETE", "/v1/task/{task_id}/tags", ["t"]),
+    ("POST", "/v1/keys/{key_id}/revoke", None),
+]
+# Endpoints that create into a named project or batch, and lists.
+CREATING = [
+    ("POST", "/v1/task/chat", {"project": "{project}"}),
+    ("POST", "/v1/task/chat", {"batch": "{batch}"}),
+    ("POST", "/v1/batches", {"project": "{project}", "name": "intruder-batch"}),
+]
+LISTS = ["/v1/projects", "/v1/batches", "/v1/tasks", "/v1/keys"]
+
+
+@pytest.fixture
+def victim(make_tenant):
+    """An organization with a project, a batch, a task and a second key."""
+    owner = make_tenant()
+    create_project(owner.client, "chat", "secret-project")
+    owner.client.post("/v1/batches", json={"project": "secret-project", "name": "secret-batch"})
+    task = create_task(
+        owner.client,
+        "chat",
+        "secret-project",
+        batch="secret-batch",
+        unique_id="secret-uid",
+        metadata={"secret": True},
+    )
+    key = owner.client.post("/v1/keys", json={"name": "spare"}).json()
+    owner.ids = {
+        "project": "secret-project",
+        "batch": "secret-batch",
+        "task_id": task["task_id"],
+        "key_id": key["id"],
+    }
+    owner.task = task
+    return owner
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ADDRESSED + CREATING)
+def test_other_organization_gets_404_and_changes_nothing(victim, make_tenant, method, path, body):
+    intruder = make_tenant()
+    response = intruder.client.request(
+        method, _fill(path, victim.ids), json=_fill(body, victim.ids) if body is not None else None
+    )
+    assert response.status_code == 404, response.text
+    text = response.text
+    assert victim.task["task_id"] not in text or "no task" in text
+    assert "secret" not in text.replace("'secret-project'", "").replace("'secret-batch'", "")
+    after = victim.client.get(f"/v1/task/{victim.ids['task_id']}").json()
+    assert after == victim.task
+    assert victim.client.get("/v1/batches/secret-batch").json()["status"] == "staging"
+    assert (
+        victim.client.get("/v1/projects/secret-project").json()["param_history"][-1]["version"] == 0
+    )
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_lists_show_only_own_rows(victim, make_tenant, path):
+    intruder = make_tenant()
+    listed = intruder.client.get(path).json()
+    rows = listed if isinstance(listed, list) else listed["docs"]
+    assert all(victim.ids["task_id"] != r.get("task_id") for r in rows)
+    assert "secret" not in str(rows)
+    assert intruder.client.get("/v1/tasks", params={"unique_id": "secret-uid"}).json()["total"] == 0
+    assert (
+        intruder.client.get("/v1/tasks", params={"project": "secret-project"}).json()["total"] == 0
+    )
+
+
+def test_same_names_in_two_organizations_do_not_collide(make_tenant):
+    first, second = make_tenant(), make_tenant()
+    for tenant in (first, second):
+        create_project(tenant.client, "chat", "shared-name")
+        create_task(tenant.client, "chat", "shared-name", unique_id="shared-uid")
+    for tenant in (first, second):
+        assert (
+            tenant.client.get("/v1/tasks", params={"unique_id": "shared-uid"}).json()["total"] == 1
+        )
+
+
+def test_every_customer_endpoint_is_in_the_isolation_table():
+    app = create_app(Settings(database_url="sqlite://"))
+    covered = {(m, p) for m, p, _ in ADDRESSED + CREATING} | {("GET", p) for p in LISTS}
+    covered |= {("POST", "/v1/projects"), ("POST", "/v1/keys")}  # create in the caller's own org
+    covered |= {
+        ("POST", f"/v1/task/{t}")
+        for t in ("imageannotation", "categorization", "textcollection", "comparison")
+    }
+    for route in app.routes:
+        tags = set(getattr(route, "tags", []) or [])
+        if not tags & {"customer API", "API keys"}:
+            continue
+        for method in route.methods:
+            assert (
+                method,
+                route.path.replace(
+                    "{name}", "{project}" if "projects" in route.path else "{batch}"
+                ),
+            ) in covered, (method, route.path)
