@@ -6,7 +6,10 @@ points at a server: every fixture built on ``database_url`` runs once per backen
 """
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -179,3 +182,52 @@ def tenant(make_tenant: Callable[[], Tenant]) -> Tenant:
 def api(tenant: Tenant) -> httpx.Client:
     """An HTTP client authenticated as a fresh organization."""
     return tenant.client
+
+
+class ServeProcess:
+    """A real ``quorum serve`` subprocess on a free port, for tests of the whole program
+    (the official client, crash safety). Extra environment variables become settings."""
+
+    def __init__(self, database_url: str, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "QUORUM_DATABASE_URL": database_url, **env}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "ServeProcess":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "quorum", "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"quorum serve exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("quorum serve did not become healthy in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> "ServeProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,5 +1,7 @@
 """The ASGI application: routers, error handlers, middleware, OpenAPI."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,10 @@ from sqlalchemy import text
 import quorum
 from quorum.accounts.router import router as keys_router
 from quorum.api.errors import install_error_handlers
+from quorum.callbacks.jobs import CallbackSender
+from quorum.callbacks.router import router as callbacks_router
 from quorum.api.middleware import BodySizeLimit, RawPathSegments
+from quorum.api.ratelimit import TokenBucketLimiter
 from quorum.db import create_db_engine, session_factory
 from quorum.db.migrate import is_current
 from quorum.settings import Settings, get_settings
@@ -31,7 +36,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.db_max_overflow,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
+    sessions = session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        """Background loops live as long as the server: the callback sender, when enabled."""
+        sender = CallbackSender(settings, sessions) if settings.callback_sender else None
+        if sender is not None:
+            sender.start()
+        try:
+            yield
+        finally:
+            if sender is not None:
+                sender.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Quorum",
         version=quorum.__version__,
         description="Data labeling with a Scale-compatible API. Authenticate with HTTP Basic "
@@ -39,10 +59,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    app.state.session_factory = sessions
+    app.state.rate_limiter = (
+        TokenBucketLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        if settings.rate_limit_per_second > 0
+        else None
+    )
     install_error_handlers(app)
     app.include_router(tasks_router)
     app.include_router(keys_router)
+    app.include_router(callbacks_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"])

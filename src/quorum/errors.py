@@ -9,6 +9,7 @@ from typing import Any
 
 class DomainError(Exception):
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -41,6 +42,14 @@ class Conflict(DomainError):
 
 class TooLarge(DomainError):
     status_code = 413
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(max(1, round(retry_after)))}
 
 
 def invalid_from_validation(exc: Exception, prefix: str = "", whole: str = "body") -> Invalid:

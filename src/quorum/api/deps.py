@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from quorum.accounts import service as accounts
 from quorum.accounts.schemas import Caller
-from quorum.errors import Invalid, Unauthorized
+from quorum.errors import Invalid, TooManyRequests, Unauthorized
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -46,7 +46,13 @@ def get_caller(request: Request, db: SessionDep) -> Caller:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("Please provide a valid API key (HTTP Basic user name or Bearer token)")
-    return accounts.authenticate(db, secret=_key_from_header(header))
+    caller = accounts.authenticate(db, secret=_key_from_header(header))
+    limiter = request.app.state.rate_limiter
+    if limiter is not None:
+        wait = limiter.retry_after(caller.key_id)
+        if wait is not None:
+            raise TooManyRequests("rate limit exceeded for this API key", retry_after=wait)
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -1,0 +1,5 @@
+"""``python -m quorum`` runs the CLI."""
+
+from quorum.cli import main
+
+main()
