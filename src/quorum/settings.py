@@ -19,8 +19,21 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
     sqlite_busy_timeout_ms: int = 30_000
     max_body_bytes: int = 10 * 1024 * 1024
+    rate_limit_per_second: float = Field(0, description="per API key; 0 means unlimited")
+    rate_limit_burst: float = 50
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = "development-only-secret"
+    callback_allow_private: bool = Field(
+        False, description="let callbacks reach private, loopback and link-local addresses"
+    )
+    callback_sender: bool = Field(True, description="run the callback sender inside the server")
+    callback_poll_seconds: float = 1.0
+    callback_max_attempts: int = 20
+    callback_backoff_seconds: float = 10.0
+    callback_backoff_max_seconds: float = 3600.0
+    callback_timeout_seconds: float = 10.0
+    callback_claim_seconds: float = 60.0
+    callback_concurrency: int = 8
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "Settings":
