@@ -107,3 +107,9 @@ def test_basic_header_with_key_and_empty_password(server, tenant):
 def test_health_and_readiness(server):
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
+
+
+def test_nul_bytes_are_a_client_error_on_every_backend(api):
+    response = api.get("/v1/projects/a%00b")
+    assert response.status_code in (400, 404)
+    assert response.json()["status_code"] == response.status_code

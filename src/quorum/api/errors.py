@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from quorum.errors import DomainError, invalid_from_validation
@@ -31,6 +32,14 @@ def install_error_handlers(app: FastAPI) -> None:
             {"status_code": exc.status_code, "error": message},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError) -> JSONResponse:
+        """The database refused a value the schema let through (a NUL byte, an overlong name)."""
+        reason = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
+        return JSONResponse(
+            {"status_code": 400, "error": f"invalid value: {reason}"}, status_code=400
         )
 
     @app.exception_handler(Exception)
