@@ -20,9 +20,16 @@ from quorum.api.middleware import BodySizeLimit, RawPathSegments
 from quorum.api.ratelimit import TokenBucketLimiter
 from quorum.db import create_db_engine, session_factory
 from quorum.db.migrate import is_current
+from quorum.dispatch.jobs import LeaseSweeper
+from quorum.dispatch.router import operator_router as dispatch_operator_router
+from quorum.dispatch.router import worker_router as dispatch_worker_router
+from quorum.payouts.router import operator_router as payouts_operator_router
+from quorum.payouts.router import worker_router as payouts_worker_router
 from quorum.settings import Settings, get_settings
 from quorum.tasks.router import DOCUMENTED_SCHEMAS
 from quorum.tasks.router import router as tasks_router
+from quorum.workforce.router import operator_router as workforce_operator_router
+from quorum.workforce.router import worker_router as workforce_worker_router
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -44,11 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sender = CallbackSender(settings, sessions) if settings.callback_sender else None
         if sender is not None:
             sender.start()
+        sweeper = (
+            LeaseSweeper(sessions, settings.lease_sweep_seconds)
+            if settings.lease_sweep_seconds > 0
+            else None
+        )
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
             if sender is not None:
                 sender.stop()
+            if sweeper is not None:
+                sweeper.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -69,6 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks_router)
     app.include_router(keys_router)
     app.include_router(callbacks_router)
+    for router in (
+        workforce_operator_router,
+        workforce_worker_router,
+        dispatch_operator_router,
+        dispatch_worker_router,
+        payouts_operator_router,
+        payouts_worker_router,
+    ):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"])

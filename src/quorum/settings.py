@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     callback_timeout_seconds: float = 10.0
     callback_claim_seconds: float = 60.0
     callback_concurrency: int = 8
+    lease_sweep_seconds: float = Field(60, description="0 disables the lease sweeper")
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "Settings":

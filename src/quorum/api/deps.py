@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from quorum.accounts import service as accounts
 from quorum.accounts.schemas import Caller
 from quorum.errors import Invalid, TooManyRequests, Unauthorized
+from quorum.workforce import service as workforce
+from quorum.workforce.schemas import WorkerIdentity
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -83,3 +85,19 @@ def allow_query(*names: str) -> Callable[[Request], None]:
             )
 
     return check
+
+
+WORKER_SESSION_COOKIE = "quorum_worker_session"
+
+
+def get_worker(request: Request, db: SessionDep) -> WorkerIdentity:
+    """Authenticate a worker: a Bearer session token (worker API) or the session cookie (web)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    secret = token.strip() if scheme.lower() == "bearer" else ""
+    secret = secret or request.cookies.get(WORKER_SESSION_COOKIE, "")
+    if not secret:
+        raise Unauthorized("log in as a worker: send the session token as a Bearer token")
+    return workforce.authenticate_worker(db, secret=secret)
+
+
+WorkerDep = Annotated[WorkerIdentity, Depends(get_worker)]

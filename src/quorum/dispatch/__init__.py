@@ -1,0 +1,1 @@
+"""Assignments (leases): who works on which task, handed out without double-booking."""

@@ -1,0 +1,80 @@
+"""Dispatch endpoints: workers take, submit, skip and release tasks; operators pause workers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from quorum.api.deps import CallerDep, SessionDep, WorkerDep
+from quorum.dispatch import service
+from quorum.dispatch.schemas import (
+    AssignmentPage,
+    AssignmentRead,
+    NextTaskRequest,
+    SkipRequest,
+    SubmitRequest,
+    SubmitResult,
+)
+from quorum.workforce.schemas import WorkerRead, WorkerStatusUpdate
+from quorum.workforce.service import worker_read
+
+worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
+operator_router = APIRouter(prefix="/v1", tags=["workforce (operators)"])
+
+
+@worker_router.post(
+    "/tasks/next",
+    response_model=AssignmentRead,
+    responses={204: {"description": "No task is available for you right now"}},
+)
+def next_task(
+    data: NextTaskRequest, worker: WorkerDep, db: SessionDep
+) -> AssignmentRead | Response:
+    """Lease the next task (optionally of one project); 204 when there is nothing to do."""
+    assignment = service.next_task(db, worker=worker, project_id=data.project_id)
+    return assignment if assignment is not None else Response(status_code=204)
+
+
+@worker_router.post("/assignments/{assignment_id}/submit", response_model=SubmitResult)
+def submit(
+    assignment_id: str, data: SubmitRequest, worker: WorkerDep, db: SessionDep
+) -> SubmitResult:
+    """Submit a response, validated by the task type; the reply means it is stored."""
+    return service.submit(
+        db, worker_id=worker.id, assignment_id=assignment_id, response=data.response
+    )
+
+
+@worker_router.post("/assignments/{assignment_id}/skip", response_model=AssignmentRead)
+def skip(
+    assignment_id: str, data: SkipRequest, worker: WorkerDep, db: SessionDep
+) -> AssignmentRead:
+    """Decline a task, saying why; it will not be offered to you again."""
+    return service.skip(db, worker_id=worker.id, assignment_id=assignment_id, reason=data.reason)
+
+
+@worker_router.post("/assignments/{assignment_id}/release", response_model=AssignmentRead)
+def release(assignment_id: str, worker: WorkerDep, db: SessionDep) -> AssignmentRead:
+    """Give a task back unfinished so that another worker can take it."""
+    return service.release(db, worker_id=worker.id, assignment_id=assignment_id)
+
+
+@worker_router.get("/assignments", response_model=AssignmentPage)
+def my_history(
+    worker: WorkerDep,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.MAX_PAGE,
+    next_token: str | None = None,
+) -> AssignmentPage:
+    """My assignments, newest first."""
+    return service.history(db, worker_id=worker.id, limit=limit, next_token=next_token)
+
+
+@operator_router.post("/workers/{worker_id}/status", response_model=WorkerRead)
+def set_worker_status(
+    worker_id: str, data: WorkerStatusUpdate, caller: CallerDep, db: SessionDep
+) -> WorkerRead:
+    """Activate, pause or ban a worker; pausing or banning returns their leases at once."""
+    worker = service.set_worker_status(
+        db, org_id=caller.org_id, worker_id=worker_id, status=data.status
+    )
+    return worker_read(worker)

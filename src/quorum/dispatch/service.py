@@ -1,0 +1,340 @@
+"""Dispatch: hand out tasks as leases, take responses, and never overbook a task.
+
+The invariant: for every task, live leases + submitted responses <= ``required_responses``, where
+a lease is live while ``state = 'active'`` and ``leased_until`` is in the future. Every transaction
+that adds to that count (a new lease, a late submit) first locks the task row and counts again
+under the lock; on PostgreSQL the picker skips rows another worker holds (``FOR UPDATE SKIP
+LOCKED``), on SQLite writers are serialized by ``BEGIN IMMEDIATE``. Expired leases stop counting
+the moment they expire, so no sweeper is needed for correctness; ``expire_leases`` only tidies.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quorum.db.base import new_id, utcnow
+from quorum.db.pagination import decode_cursor, encode_cursor
+from quorum.dispatch.models import Assignment
+from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitResult
+from quorum.errors import Conflict, Forbidden, NotFound, invalid_from_validation
+from quorum.payouts import service as payouts
+from quorum.tasks import service as tasks
+from quorum.tasks.models import Batch, Project, Task
+from quorum.tasktypes import get_task_type
+from quorum.workforce import service as workforce
+from quorum.workforce.models import Worker
+from quorum.workforce.schemas import WorkerIdentity
+
+MAX_PAGE = 100
+PICK_ATTEMPTS = 5
+
+
+def _live(now: datetime) -> ColumnElement[bool]:
+    """An assignment that takes up room on its task: submitted, or leased and not expired."""
+    return or_(
+        Assignment.state == "submitted",
+        and_(Assignment.state == "active", Assignment.leased_until > now),
+    )
+
+
+def _taken(db: Session, *, task_id: str, now: datetime, excluding: str | None = None) -> int:
+    query = select(func.count()).where(Assignment.task_id == task_id, _live(now))
+    if excluding is not None:
+        query = query.where(Assignment.id != excluding)
+    return db.scalar(query) or 0
+
+
+def _candidates(project_ids: list[str], worker_id: str, now: datetime, skip: list[str]):  # type: ignore[no-untyped-def]
+    """Pending, released, untried tasks with room, best first (priority, then age)."""
+    taken = (
+        select(func.count())
+        .where(Assignment.task_id == Task.id, _live(now))
+        .correlate(Task)
+        .scalar_subquery()
+    )
+    tried = (
+        select(Assignment.id)
+        .where(Assignment.task_id == Task.id, Assignment.worker_id == worker_id)
+        .correlate(Task)
+        .exists()
+    )
+    project = (
+        Task.project_id == project_ids[0]
+        if len(project_ids) == 1
+        else Task.project_id.in_(project_ids)
+    )
+    query = (
+        select(Task, Project.name)
+        .join(Project, Project.id == Task.project_id)
+        .outerjoin(Batch, Batch.id == Task.batch_id)
+        .where(
+            project,
+            Task.status == "pending",
+            Task.is_test.is_(False),
+            or_(Task.batch_id.is_(None), Batch.finalized_at.is_not(None)),
+            ~tried,
+            taken < Task.required_responses,
+        )
+        .order_by(Task.priority.desc(), Task.id)
+        .limit(1)
+    )
+    if skip:
+        query = query.where(Task.id.not_in(skip))
+    return query
+
+
+def _assignment_read(assignment: Assignment, task: Task, project_name: str) -> AssignmentRead:
+    return AssignmentRead(
+        assignment_id=assignment.id,
+        task_id=task.id,
+        project_id=task.project_id,
+        project=project_name,
+        type=task.type,
+        instruction=task.instruction,
+        params=task.params,
+        state=assignment.state,  # type: ignore[arg-type]
+        leased_at=assignment.leased_at,
+        leased_until=assignment.leased_until,
+        finished_at=assignment.finished_at,
+        response=assignment.response,
+    )
+
+
+def next_task(
+    db: Session,
+    *,
+    worker: WorkerIdentity,
+    project_id: str | None = None,
+    now: datetime | None = None,
+) -> AssignmentRead | None:
+    """Lease the best task the worker may do and has not tried; None when there is none."""
+    if worker.status != "active":
+        raise Forbidden(f"your account is {worker.status}; no tasks are handed out")
+    now = now or utcnow()
+    reachable = workforce.reachable_projects(db, worker=worker, project_id=project_id)
+    if project_id is not None:
+        if not reachable:
+            raise NotFound(f"no project {project_id!r}")
+        missing = reachable[0].missing_qualifications
+        if missing:
+            raise Forbidden(f"this project requires the qualification {missing[0]!r}")
+    lease_seconds = {
+        r.project_id: r.lease_seconds for r in reachable if not r.missing_qualifications
+    }
+    if not lease_seconds:
+        return None
+    skip: list[str] = []
+    for _ in range(PICK_ATTEMPTS):
+        query = _candidates(list(lease_seconds), worker.id, now, skip)
+        row = db.execute(query.with_for_update(of=Task, skip_locked=True)).first()
+        if row is None:
+            return None
+        task, project_name = row
+        # The pick's count may predate a lease committed just before we got the lock: recount.
+        if _taken(db, task_id=task.id, now=now) >= task.required_responses:
+            skip.append(task.id)
+            continue
+        assignment = Assignment(
+            id=new_id(),
+            org_id=task.org_id,
+            project_id=task.project_id,
+            task_id=task.id,
+            worker_id=worker.id,
+            state="active",
+            leased_at=now,
+            leased_until=now + timedelta(seconds=lease_seconds[task.project_id]),
+        )
+        db.add(assignment)
+        try:
+            db.flush()
+        except IntegrityError:
+            raise Conflict(
+                "another of your requests leased this task at the same moment; ask again"
+            ) from None
+        return _assignment_read(assignment, task, project_name)
+    return None
+
+
+def _own_assignment(db: Session, *, worker_id: str, assignment_id: str) -> Assignment:
+    assignment = db.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.worker_id == worker_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if assignment is None:
+        raise NotFound(f"no assignment {assignment_id!r}")
+    return assignment
+
+
+def _parse(task: Task, raw: dict[str, Any]) -> dict[str, Any]:
+    kind = get_task_type(task.type)
+    try:
+        response = kind.parse_response(kind.Params.model_validate(task.params), raw)
+    except ValidationError as exc:
+        raise invalid_from_validation(exc, prefix="response.") from None
+    return response.model_dump(mode="json", exclude_none=True)
+
+
+def submit(
+    db: Session,
+    *,
+    worker_id: str,
+    assignment_id: str,
+    response: dict[str, Any],
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Record a response; the last one needed completes the task in the same transaction.
+
+    A submit after the lease expired is accepted only if the task still has room for it.
+    """
+    now = now or utcnow()
+    task_id = db.scalar(
+        select(Assignment.task_id).where(
+            Assignment.id == assignment_id, Assignment.worker_id == worker_id
+        )
+    )
+    if task_id is None:
+        raise NotFound(f"no assignment {assignment_id!r}")
+    task = db.scalar(
+        select(Task)
+        .where(Task.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assignment = _own_assignment(db, worker_id=worker_id, assignment_id=assignment_id)
+    if task is None or task.status != "pending":
+        state = task.status if task else "deleted"
+        raise Conflict(f"task {task_id} is {state}; your response was not recorded")
+    if assignment.state in ("submitted", "skipped", "released"):
+        raise Conflict(f"assignment {assignment_id} is already {assignment.state}")
+    parsed = _parse(task, response)
+    still_leased = assignment.state == "active" and assignment.leased_until > now
+    if not still_leased:
+        taken = _taken(db, task_id=task.id, now=now, excluding=assignment.id)
+        if taken >= task.required_responses:
+            raise Conflict(
+                f"your lease on task {task.id} expired at {assignment.leased_until.isoformat()} "
+                "and the task was handed to another worker; your response was not recorded"
+            )
+    assignment.state = "submitted"
+    assignment.finished_at = now
+    assignment.response = parsed
+    pending = payouts.record_submission(db, assignment=assignment, task_type=task.type)
+    db.flush()
+    completed = _complete_if_done(db, task=task)
+    return SubmitResult(
+        assignment_id=assignment.id,
+        task_id=task.id,
+        state="submitted",
+        task_completed=completed,
+        pending_cents=pending,
+    )
+
+
+def _complete_if_done(db: Session, *, task: Task) -> bool:
+    """With every required response in, consolidate them, complete the task and earn the pay."""
+    submitted = list(
+        db.scalars(
+            select(Assignment)
+            .where(Assignment.task_id == task.id, Assignment.state == "submitted")
+            .order_by(Assignment.finished_at, Assignment.id)
+        )
+    )
+    if len(submitted) < task.required_responses:
+        return False
+    kind = get_task_type(task.type)
+    if len(submitted) == 1:
+        final = submitted[0].response or {}
+    else:
+        responses = [kind.Response.model_validate(a.response) for a in submitted]
+        consolidated = kind.consolidate(responses, [1.0] * len(responses))
+        final = consolidated.model_dump(mode="json", exclude_none=True)
+    tasks.mark_task_completed(db, task=task, response=final)
+    db.execute(
+        update(Assignment)
+        .where(Assignment.task_id == task.id, Assignment.state == "active")
+        .values(state="expired")
+    )
+    payouts.earn(db, assignment_ids=[a.id for a in submitted])
+    return True
+
+
+def _give_back(
+    db: Session, *, worker_id: str, assignment_id: str, state: str, reason: str | None
+) -> AssignmentRead:
+    assignment = _own_assignment(db, worker_id=worker_id, assignment_id=assignment_id)
+    if assignment.state not in ("active", "expired"):
+        raise Conflict(f"assignment {assignment_id} is already {assignment.state}")
+    assignment.state = state
+    assignment.finished_at = utcnow()
+    assignment.skip_reason = reason
+    task, project_name = db.execute(
+        select(Task, Project.name)
+        .join(Project, Project.id == Task.project_id)
+        .where(Task.id == assignment.task_id)
+    ).one()
+    return _assignment_read(assignment, task, project_name)
+
+
+def skip(db: Session, *, worker_id: str, assignment_id: str, reason: str) -> AssignmentRead:
+    """Decline a task with a reason; it goes back to the queue, never again to this worker."""
+    return _give_back(
+        db, worker_id=worker_id, assignment_id=assignment_id, state="skipped", reason=reason
+    )
+
+
+def release(db: Session, *, worker_id: str, assignment_id: str) -> AssignmentRead:
+    """Hand a task back unfinished (end of shift); it goes to another worker."""
+    return _give_back(
+        db, worker_id=worker_id, assignment_id=assignment_id, state="released", reason=None
+    )
+
+
+def expire_leases(db: Session, *, now: datetime | None = None) -> int:
+    """Mark leases past their time as expired (tidying: they stopped counting already)."""
+    result = db.execute(
+        update(Assignment)
+        .where(Assignment.state == "active", Assignment.leased_until <= (now or utcnow()))
+        .values(state="expired")
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def set_worker_status(db: Session, *, org_id: str, worker_id: str, status: str) -> Worker:
+    """Change a pool worker's status; pausing or banning returns their open leases at once."""
+    worker = workforce.set_worker_status(db, org_id=org_id, worker_id=worker_id, status=status)
+    if status != "active":
+        db.execute(
+            update(Assignment)
+            .where(Assignment.worker_id == worker_id, Assignment.state == "active")
+            .values(state="released", finished_at=utcnow())
+        )
+    return worker
+
+
+def history(
+    db: Session, *, worker_id: str, limit: int = MAX_PAGE, next_token: str | None = None
+) -> AssignmentPage:
+    """The worker's assignments, newest first, cursor-paginated."""
+    query = (
+        select(Assignment, Task, Project.name)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.worker_id == worker_id)
+        .order_by(Assignment.id.desc())
+        .limit(limit + 1)
+    )
+    if next_token:
+        query = query.where(Assignment.id < decode_cursor(next_token))
+    rows = db.execute(query).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return AssignmentPage(
+        docs=[_assignment_read(a, t, name) for a, t, name in rows],
+        next_token=encode_cursor(rows[-1][0].id) if has_more else None,
+    )

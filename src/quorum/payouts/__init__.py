@@ -1,0 +1,1 @@
+"""Pay rates, the append-only earnings ledger and payout runs."""

@@ -1,0 +1,258 @@
+"""Pay: rates, the append-only ledger, and payout runs that never pay an entry twice.
+
+A submitted response writes a ``pending`` entry at the rate of the moment. When the response is
+accepted (today: when its task completes) the pending amount is reversed and ``earned``. Bonuses
+and clawbacks are entries too. A payout run settles every unsettled payable entry of a worker
+with one ``payout`` entry, and records each settled entry in ``payout_item``, whose primary key
+makes a second payment of the same entry impossible.
+"""
+
+import csv
+import io
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quorum.accounts.models import Organization
+from quorum.dispatch.models import Assignment
+from quorum.errors import Conflict, NotFound
+from quorum.payouts.models import (
+    PAYABLE_KINDS,
+    LedgerEntry,
+    PayoutItem,
+    PayoutRun,
+    ProjectPayRate,
+    TaskTypePayRate,
+)
+from quorum.payouts.schemas import (
+    AdjustmentCreate,
+    EarningsRead,
+    LedgerEntryRead,
+    PayoutRunRead,
+    PayRatesRead,
+)
+from quorum.tasks import service as tasks
+from quorum.tasks.models import Project
+from quorum.tasktypes import get_task_type
+from quorum.workforce import service as workforce
+from quorum.workforce.models import Worker
+
+RECENT_ENTRIES = 50
+
+
+def set_project_rate(db: Session, *, org_id: str, project: str, cents: int) -> None:
+    """What each response on this project pays, from now on."""
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    rate = db.get(ProjectPayRate, found.id)
+    if rate is None:
+        db.add(ProjectPayRate(project_id=found.id, org_id=org_id, cents=cents))
+    else:
+        rate.cents = cents
+
+
+def set_task_type_rate(db: Session, *, org_id: str, task_type: str, cents: int) -> None:
+    """The organization's rate for a task type, for projects without their own rate."""
+    get_task_type(task_type)
+    rate = db.get(TaskTypePayRate, (org_id, task_type))
+    if rate is None:
+        db.add(TaskTypePayRate(org_id=org_id, task_type=task_type, cents=cents))
+    else:
+        rate.cents = cents
+
+
+def pay_rates(db: Session, *, org_id: str) -> PayRatesRead:
+    projects = db.execute(
+        select(Project.name, ProjectPayRate.cents)
+        .join(Project, Project.id == ProjectPayRate.project_id)
+        .where(ProjectPayRate.org_id == org_id)
+    )
+    types = db.execute(
+        select(TaskTypePayRate.task_type, TaskTypePayRate.cents).where(
+            TaskTypePayRate.org_id == org_id
+        )
+    )
+    return PayRatesRead(projects=dict(projects.all()), task_types=dict(types.all()))
+
+
+def record_submission(db: Session, *, assignment: Assignment, task_type: str) -> int:
+    """Write the pending pay of a submitted response; returns its amount in cents."""
+    project_rate = (
+        select(ProjectPayRate.cents)
+        .where(ProjectPayRate.project_id == assignment.project_id)
+        .scalar_subquery()
+    )
+    type_rate = (
+        select(TaskTypePayRate.cents)
+        .where(TaskTypePayRate.org_id == assignment.org_id, TaskTypePayRate.task_type == task_type)
+        .scalar_subquery()
+    )
+    cents = db.scalar(select(func.coalesce(project_rate, type_rate, 0))) or 0
+    db.add(
+        LedgerEntry(
+            org_id=assignment.org_id,
+            worker_id=assignment.worker_id,
+            kind="pending",
+            cents=cents,
+            assignment_id=assignment.id,
+            note="response submitted",
+        )
+    )
+    return cents
+
+
+def earn(db: Session, *, assignment_ids: list[str]) -> None:
+    """Turn the pending pay of accepted responses into earnings (reversal plus earned entry)."""
+    pending = db.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.assignment_id.in_(assignment_ids),
+            LedgerEntry.kind == "pending",
+            LedgerEntry.cents > 0,
+        )
+    ).all()
+    for entry in pending:
+        common = {
+            "org_id": entry.org_id,
+            "worker_id": entry.worker_id,
+            "assignment_id": entry.assignment_id,
+        }
+        db.add(LedgerEntry(kind="pending", cents=-entry.cents, note="accepted", **common))
+        db.add(LedgerEntry(kind="earned", cents=entry.cents, note="task completed", **common))
+
+
+def adjust(db: Session, *, org_id: str, worker_id: str, data: AdjustmentCreate) -> LedgerEntry:
+    """Add a bonus or claw money back from a worker of the organization's pool."""
+    workforce.get_worker(db, org_id=org_id, worker_id=worker_id)
+    if data.assignment_id is not None:
+        owner = db.scalar(
+            select(Assignment.worker_id).where(
+                Assignment.id == data.assignment_id, Assignment.org_id == org_id
+            )
+        )
+        if owner != worker_id:
+            raise NotFound(f"no assignment {data.assignment_id!r} of this worker")
+    entry = LedgerEntry(
+        org_id=org_id,
+        worker_id=worker_id,
+        kind=data.kind,
+        cents=data.cents if data.kind == "bonus" else -data.cents,
+        assignment_id=data.assignment_id,
+        note=data.note,
+    )
+    db.add(entry)
+    db.flush()
+    return entry
+
+
+def earnings(db: Session, *, worker_id: str) -> EarningsRead:
+    """A worker's sums over every organization they worked for, and their latest entries."""
+    pending, balance, paid = db.execute(
+        select(
+            func.coalesce(func.sum(case((LedgerEntry.kind == "pending", LedgerEntry.cents))), 0),
+            func.coalesce(func.sum(case((LedgerEntry.kind != "pending", LedgerEntry.cents))), 0),
+            func.coalesce(func.sum(case((LedgerEntry.kind == "payout", -LedgerEntry.cents))), 0),
+        ).where(LedgerEntry.worker_id == worker_id)
+    ).one()
+    entries = db.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.worker_id == worker_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(RECENT_ENTRIES)
+    )
+    return EarningsRead(
+        pending_cents=pending,
+        balance_cents=balance,
+        paid_cents=paid,
+        entries=[LedgerEntryRead.model_validate(e) for e in entries],
+    )
+
+
+def worker_ledger(db: Session, *, org_id: str, worker_id: str) -> list[LedgerEntryRead]:
+    """Every entry an organization's pool worker has with it, oldest first."""
+    workforce.get_worker(db, org_id=org_id, worker_id=worker_id)
+    entries = db.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.org_id == org_id, LedgerEntry.worker_id == worker_id)
+        .order_by(LedgerEntry.id)
+    )
+    return [LedgerEntryRead.model_validate(e) for e in entries]
+
+
+def run_payouts(db: Session, *, org_id: str) -> PayoutRun:
+    """Pay every worker with a positive unsettled balance; ledger and CSV in one transaction."""
+    # One run per organization at a time: the organization row is the lock.
+    db.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
+    settled = select(PayoutItem.ledger_entry_id).where(PayoutItem.ledger_entry_id == LedgerEntry.id)
+    unsettled = db.execute(
+        select(LedgerEntry.id, LedgerEntry.worker_id, LedgerEntry.cents)
+        .where(
+            LedgerEntry.org_id == org_id,
+            LedgerEntry.kind.in_(PAYABLE_KINDS),
+            ~settled.exists(),
+        )
+        .order_by(LedgerEntry.id)
+    ).all()
+    by_worker: dict[str, list[tuple[str, int]]] = {}
+    for entry_id, worker_id, cents in unsettled:
+        by_worker.setdefault(worker_id, []).append((entry_id, cents))
+    payable = {
+        worker_id: entries
+        for worker_id, entries in by_worker.items()
+        if sum(cents for _, cents in entries) > 0
+    }
+    workers = {w.id: w for w in db.scalars(select(Worker).where(Worker.id.in_(payable)))}
+    run = PayoutRun(org_id=org_id, total_cents=0, worker_count=len(payable), csv="")
+    db.add(run)
+    db.flush()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["payout_run_id", "worker_id", "email", "name", "amount_cents", "amount", "entries"]
+    )
+    for worker_id in sorted(payable):
+        entries = payable[worker_id]
+        amount = sum(cents for _, cents in entries)
+        run.total_cents += amount
+        worker = workers[worker_id]
+        writer.writerow(
+            [
+                run.id,
+                worker_id,
+                worker.email,
+                worker.name,
+                amount,
+                f"{amount / 100:.2f}",
+                len(entries),
+            ]
+        )
+        db.add(
+            LedgerEntry(
+                org_id=org_id,
+                worker_id=worker_id,
+                kind="payout",
+                cents=-amount,
+                payout_run_id=run.id,
+                note=f"payout run {run.id}",
+            )
+        )
+        db.add_all(PayoutItem(ledger_entry_id=e, payout_run_id=run.id) for e, _ in entries)
+    run.csv = out.getvalue()
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict("another payout run settled these entries; run again") from None
+    return run
+
+
+def list_payout_runs(db: Session, *, org_id: str) -> list[PayoutRunRead]:
+    runs = db.scalars(
+        select(PayoutRun).where(PayoutRun.org_id == org_id).order_by(PayoutRun.id.desc())
+    )
+    return [PayoutRunRead.model_validate(r) for r in runs]
+
+
+def get_payout_run(db: Session, *, org_id: str, run_id: str) -> PayoutRun:
+    run = db.scalar(select(PayoutRun).where(PayoutRun.id == run_id, PayoutRun.org_id == org_id))
+    if run is None:
+        raise NotFound(f"no payout run {run_id!r}")
+    return run

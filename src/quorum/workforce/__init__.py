@@ -1,0 +1,1 @@
+"""Workers, their qualifications and which projects they may work on."""

@@ -1,0 +1,182 @@
+"""Workforce endpoints: operators manage their pool and project staffing; workers sign up,
+log in, keep their profile and take qualification tests."""
+
+from fastapi import APIRouter, Request, Response
+
+from quorum.api.deps import WORKER_SESSION_COOKIE, CallerDep, PathName, SessionDep, WorkerDep
+from quorum.workforce import service
+from quorum.workforce.schemas import (
+    ProjectMemberAdd,
+    ProjectWorkforceRead,
+    ProjectWorkforceUpdate,
+    QualificationCreate,
+    QualificationRead,
+    QualificationTest,
+    QualificationTestAnswers,
+    QualificationTestResult,
+    WorkerInvite,
+    WorkerInvited,
+    WorkerLogin,
+    WorkerProfileUpdate,
+    WorkerProjectRead,
+    WorkerQualificationRead,
+    WorkerRead,
+    WorkerSession,
+    WorkerSignup,
+)
+
+operator_router = APIRouter(prefix="/v1", tags=["workforce (operators)"])
+worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
+
+
+# Operators (authenticated by the organization's API key)
+
+
+@operator_router.post("/workers", response_model=WorkerInvited)
+def invite_worker(data: WorkerInvite, caller: CallerDep, db: SessionDep) -> WorkerInvited:
+    """Add a worker to the organization's private pool; the invitation secret is shown once."""
+    worker, secret = service.invite_worker(db, org_id=caller.org_id, data=data)
+    return WorkerInvited(**service.worker_read(worker).model_dump(), invitation_token=secret)
+
+
+@operator_router.get("/workers", response_model=list[WorkerRead])
+def list_workers(caller: CallerDep, db: SessionDep) -> list[WorkerRead]:
+    return [service.worker_read(w) for w in service.list_workers(db, org_id=caller.org_id)]
+
+
+@operator_router.get("/workers/{worker_id}", response_model=WorkerRead)
+def get_worker(worker_id: str, caller: CallerDep, db: SessionDep) -> WorkerRead:
+    return service.worker_read(service.get_worker(db, org_id=caller.org_id, worker_id=worker_id))
+
+
+@operator_router.post("/qualifications", response_model=QualificationRead)
+def create_qualification(
+    data: QualificationCreate, caller: CallerDep, db: SessionDep
+) -> QualificationRead:
+    """Create a qualification, optionally with a test of tasks with known answers."""
+    return service.create_qualification(db, org_id=caller.org_id, data=data)
+
+
+@operator_router.get("/qualifications", response_model=list[QualificationRead])
+def list_qualifications(caller: CallerDep, db: SessionDep) -> list[QualificationRead]:
+    return service.list_qualifications(db, org_id=caller.org_id)
+
+
+@operator_router.put("/workers/{worker_id}/qualifications/{qualification_id}", status_code=204)
+def grant_qualification(
+    worker_id: str, qualification_id: str, caller: CallerDep, db: SessionDep
+) -> None:
+    """Grant a qualification without a test."""
+    service.grant_qualification(
+        db, org_id=caller.org_id, worker_id=worker_id, qualification_id=qualification_id
+    )
+
+
+@operator_router.delete("/workers/{worker_id}/qualifications/{qualification_id}", status_code=204)
+def revoke_qualification(
+    worker_id: str, qualification_id: str, caller: CallerDep, db: SessionDep
+) -> None:
+    service.revoke_qualification(
+        db, org_id=caller.org_id, worker_id=worker_id, qualification_id=qualification_id
+    )
+
+
+@operator_router.get("/projects/{name}/workforce", response_model=ProjectWorkforceRead)
+def get_project_workforce(
+    name: PathName, caller: CallerDep, db: SessionDep
+) -> ProjectWorkforceRead:
+    return service.project_workforce(db, org_id=caller.org_id, project=name)
+
+
+@operator_router.patch("/projects/{name}/workforce", response_model=ProjectWorkforceRead)
+def configure_project_workforce(
+    name: PathName, data: ProjectWorkforceUpdate, caller: CallerDep, db: SessionDep
+) -> ProjectWorkforceRead:
+    """Set access (members only or open pool), lease duration and required qualifications."""
+    return service.configure_project(db, org_id=caller.org_id, project=name, data=data)
+
+
+@operator_router.post("/projects/{name}/members", response_model=ProjectWorkforceRead)
+def add_project_member(
+    name: PathName, data: ProjectMemberAdd, caller: CallerDep, db: SessionDep
+) -> ProjectWorkforceRead:
+    return service.add_member(db, org_id=caller.org_id, project=name, worker_id=data.worker_id)
+
+
+@operator_router.delete("/projects/{name}/members/{worker_id}", response_model=ProjectWorkforceRead)
+def remove_project_member(
+    name: PathName, worker_id: str, caller: CallerDep, db: SessionDep
+) -> ProjectWorkforceRead:
+    return service.remove_member(db, org_id=caller.org_id, project=name, worker_id=worker_id)
+
+
+# Workers (authenticated by their session)
+
+
+@worker_router.post("/signup", response_model=WorkerRead)
+def sign_up(data: WorkerSignup, db: SessionDep) -> WorkerRead:
+    """Accept an invitation, or join the public pool; then log in."""
+    return service.worker_read(service.sign_up(db, data=data))
+
+
+@worker_router.post("/login", response_model=WorkerSession)
+def log_in(
+    data: WorkerLogin, request: Request, response: Response, db: SessionDep
+) -> WorkerSession:
+    """Open a session: the token is returned for the API and set as a cookie for the web app."""
+    secret, token, worker = service.log_in(db, email=data.email, password=data.password)
+    response.set_cookie(
+        WORKER_SESSION_COOKIE,
+        secret,
+        expires=token.expires_at,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.public_url.startswith("https://"),
+    )
+    return WorkerSession(
+        token=secret, expires_at=token.expires_at, worker=service.worker_read(worker)
+    )
+
+
+@worker_router.post("/logout", status_code=204)
+def log_out(worker: WorkerDep, response: Response, db: SessionDep) -> None:
+    service.log_out(db, token_id=worker.token_id)
+    response.delete_cookie(WORKER_SESSION_COOKIE)
+
+
+@worker_router.get("/me", response_model=WorkerRead)
+def me(worker: WorkerDep, db: SessionDep) -> WorkerRead:
+    return service.worker_read(service.get_worker_self(db, worker_id=worker.id))
+
+
+@worker_router.patch("/me", response_model=WorkerRead)
+def update_me(data: WorkerProfileUpdate, worker: WorkerDep, db: SessionDep) -> WorkerRead:
+    return service.worker_read(service.update_profile(db, worker_id=worker.id, data=data))
+
+
+@worker_router.get("/projects", response_model=list[WorkerProjectRead])
+def my_projects(worker: WorkerDep, db: SessionDep) -> list[WorkerProjectRead]:
+    """Projects I may work on, and the qualifications I still miss for each."""
+    return service.worker_projects(db, worker=worker)
+
+
+@worker_router.get("/qualifications", response_model=list[WorkerQualificationRead])
+def my_qualifications(worker: WorkerDep, db: SessionDep) -> list[WorkerQualificationRead]:
+    return service.worker_qualifications(db, worker=worker)
+
+
+@worker_router.get("/qualifications/{qualification_id}/test", response_model=QualificationTest)
+def get_test(qualification_id: str, worker: WorkerDep, db: SessionDep) -> QualificationTest:
+    return service.qualification_test(db, worker=worker, qualification_id=qualification_id)
+
+
+@worker_router.post(
+    "/qualifications/{qualification_id}/test", response_model=QualificationTestResult
+)
+def take_test(
+    qualification_id: str, data: QualificationTestAnswers, worker: WorkerDep, db: SessionDep
+) -> QualificationTestResult:
+    """Answer every question; passing grants the qualification at once."""
+    return service.take_qualification_test(
+        db, worker=worker, qualification_id=qualification_id, answers=data.answers
+    )

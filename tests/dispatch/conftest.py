@@ -1,0 +1,84 @@
+"""Workforce fixtures: workers created through the real API (invite, sign up, log in)."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Tenant, ThreadedServer
+from tests.factories import TASK_PARAMS, create_project
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class WorkerClient:
+    """A logged-in worker: its id and an HTTP client sending its session token."""
+
+    id: str
+    email: str
+    client: httpx.Client
+
+    def next(self, project_id: str | None = None) -> httpx.Response:
+        return self.client.post("/v1/worker/tasks/next", json={"project_id": project_id})
+
+    def submit(self, assignment_id: str, response: dict[str, Any]) -> httpx.Response:
+        return self.client.post(
+            f"/v1/worker/assignments/{assignment_id}/submit", json={"response": response}
+        )
+
+
+@pytest.fixture
+def make_worker(server: ThreadedServer) -> Iterator[Callable[..., WorkerClient]]:
+    """Invite a worker into an operator's pool (or sign one up publicly) and log it in."""
+    clients: list[httpx.Client] = []
+
+    def make(operator: Tenant | None, *, projects: tuple[str, ...] = ()) -> WorkerClient:
+        anonymous = httpx.Client(base_url=server.url, timeout=30)
+        clients.append(anonymous)
+        email = f"w-{uuid.uuid4().hex[:10]}@example.com"
+        if operator is None:
+            signup = {"email": email, "password": PASSWORD}
+        else:
+            invited = operator.client.post("/v1/workers", json={"email": email})
+            assert invited.status_code == 200, invited.text
+            signup = {"invitation_token": invited.json()["invitation_token"], "password": PASSWORD}
+        signed_up = anonymous.post("/v1/worker/signup", json=signup)
+        assert signed_up.status_code == 200, signed_up.text
+        login = anonymous.post("/v1/worker/login", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        token = login.json()["token"]
+        client = httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        clients.append(client)
+        worker = WorkerClient(id=login.json()["worker"]["id"], email=email, client=client)
+        for project in projects:
+            added = operator.client.post(  # type: ignore[union-attr]
+                f"/v1/projects/{project}/members", json={"worker_id": worker.id}
+            )
+            assert added.status_code == 200, added.text
+        return worker
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def categorization_project(
+    operator: Tenant, name: str = "sentiment", tasks: int = 0, **task_fields: Any
+) -> tuple[str, list[str]]:
+    """A categorization project with some tasks; returns its id and the task ids."""
+    project = create_project(operator.client, "categorization", name)
+    return project["id"], [add_task(operator, name, **task_fields) for _ in range(tasks)]
+
+
+def add_task(operator: Tenant, project: str = "sentiment", **fields: Any) -> str:
+    """One more categorization task; returns its id."""
+    body = {"project": project, **TASK_PARAMS["categorization"], **fields}
+    response = operator.client.post("/v1/task/categorization", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["task_id"]
