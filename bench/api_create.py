@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import organization_key, percentile, running_server, scratch_database  # noqa: E402
+from _server import organization_key, percentile, running_server, scratch_database
 
 PROJECT = "bench-create"
 
@@ -80,9 +80,10 @@ def run(url: str, key: str, total: int, clients: int) -> dict:
     )
     conc_count = total - seq_count
     conc_rate, conc_latencies = asyncio.run(concurrent(url, key, seq_count, conc_count, clients))
+    p50, p99 = percentile(conc_latencies, 0.5), percentile(conc_latencies, 0.99)
     print(
         f"{clients} concurrent clients: {conc_count} tasks, {conc_rate:.0f} tasks/s, "
-        f"p50 {percentile(conc_latencies, 0.5):.1f} ms, p99 {percentile(conc_latencies, 0.99):.1f} ms"
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
     )
     with httpx.Client(base_url=url, auth=(key, "")) as client:
         stored = client.get("/v1/tasks", params={"project": PROJECT, "limit": 1}).json()["total"]
