@@ -10,7 +10,7 @@ from tests.factories import create_project, create_task
 
 
 @pytest.mark.slow
-def test_no_generated_request_gets_a_server_error(server, tenant, api):
+def test_no_generated_request_gets_a_server_error(server, tenant, api, tmp_path):
     create_project(api, "chat", "fuzz")
     create_task(api, "chat", "fuzz", unique_id="fuzz-1")
     api.post("/v1/batches", json={"project": "fuzz", "name": "fuzz-batch"})
@@ -30,6 +30,7 @@ def test_no_generated_request_gets_a_server_error(server, tenant, api):
             "--workers",
             "2",
         ],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=600,
