@@ -14,10 +14,10 @@ from sqlalchemy import text
 import quorum
 from quorum.accounts.router import router as keys_router
 from quorum.api.errors import install_error_handlers
-from quorum.callbacks.jobs import CallbackSender
-from quorum.callbacks.router import router as callbacks_router
 from quorum.api.middleware import BodySizeLimit, RawPathSegments
 from quorum.api.ratelimit import TokenBucketLimiter
+from quorum.callbacks.jobs import CallbackSender
+from quorum.callbacks.router import router as callbacks_router
 from quorum.db import create_db_engine, session_factory
 from quorum.db.migrate import is_current
 from quorum.dispatch.jobs import LeaseSweeper

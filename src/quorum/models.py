@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place for Alembic and for ``Base.metadata``."""
 
 from quorum.accounts.models import ApiKey, Organization, User
+from quorum.callbacks.models import CallbackAttempt, CallbackEvent
 from quorum.dispatch.models import Assignment
 from quorum.payouts.models import (
     LedgerEntry,
@@ -25,6 +26,8 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "Batch",
+    "CallbackAttempt",
+    "CallbackEvent",
     "LedgerEntry",
     "Organization",
     "PayoutItem",

@@ -24,6 +24,7 @@ class Project(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     param_history: Mapped[list[Any]] = mapped_column(default=list)
     required_responses: Mapped[int] = mapped_column(default=1)
+    callback_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -74,6 +75,7 @@ class Task(Base):
     required_responses: Mapped[int] = mapped_column(default=1)
     is_test: Mapped[bool] = mapped_column(default=False)
     customer_review_status: Mapped[str | None] = mapped_column(String(20))
+    callback_succeeded: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None]

@@ -31,6 +31,7 @@ class ProjectCreate(Write):
     type: str
     params: dict[str, Any] | None = None
     required_responses: int = Field(1, ge=1, le=100)
+    callback_url: str | None = None
     rapid: bool = False
     studio: bool = False
     datasetId: str | None = None
@@ -43,6 +44,7 @@ class ProjectRead(Read):
     params: dict[str, Any]
     param_history: list[dict[str, Any]]
     required_responses: int
+    callback_url: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -130,6 +132,7 @@ class TaskRead(Read):
     required_responses: int
     is_test: bool
     customer_review_status: str | None
+    callback_succeeded: bool | None = None
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quorum.callbacks import service as callbacks
 from quorum.db.base import utcnow
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
@@ -59,6 +60,8 @@ def create_project(db: Session, *, org_id: str, data: ProjectCreate) -> Project:
         raise Invalid("datasetId is not supported")
     params = data.params or {}
     _check_project_params(data.type, params)
+    if data.callback_url is not None:
+        check_callback_url(data.callback_url)
     now = utcnow()
     project = Project(
         org_id=org_id,
@@ -67,6 +70,7 @@ def create_project(db: Session, *, org_id: str, data: ProjectCreate) -> Project:
         params=params,
         param_history=[_param_version(params, 0, now)],
         required_responses=data.required_responses,
+        callback_url=data.callback_url,
         created_at=now,
         updated_at=now,
     )
@@ -358,7 +362,16 @@ def cancel_task(db: Session, *, org_id: str, task_id: str, clear_unique_id: bool
     task.status = "canceled"
     if clear_unique_id:
         task.unique_id = None
+    _enqueue_callback(db, task, "task.canceled")
     return task
+
+
+def _enqueue_callback(db: Session, task: Task, kind: str) -> None:
+    db.flush()
+    task_object = task_read(db, task).model_dump(mode="json")
+    callbacks.enqueue_task_event(
+        db, org_id=task.org_id, task=task, kind=kind, task_object=task_object
+    )
 
 
 def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) -> Task:
@@ -370,6 +383,7 @@ def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) ->
     task.response = response
     task.completed_at = now
     task.updated_at = now
+    _enqueue_callback(db, task, "task.completed")
     return task
 
 
@@ -523,6 +537,7 @@ def task_reads(db: Session, tasks: list[Task]) -> list[TaskRead]:
             required_responses=t.required_responses,
             is_test=t.is_test,
             customer_review_status=t.customer_review_status,
+            callback_succeeded=t.callback_succeeded,
             created_at=t.created_at,
             updated_at=t.updated_at,
             completed_at=t.completed_at,
