@@ -7,7 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
+from quorum.accounts import service as accounts
+from quorum.tasks import service as tasks_service
+from quorum.tasks.schemas import ProjectCreate
+from quorum.workforce import service as workforce
+from quorum.workforce.schemas import ProjectWorkforceUpdate, WorkerIdentity, WorkerInvite
 from tests.conftest import Tenant, ThreadedServer
 from tests.factories import TASK_PARAMS, create_project
 
@@ -82,3 +88,44 @@ def add_task(operator: Tenant, project: str = "sentiment", **fields: Any) -> str
     response = operator.client.post("/v1/task/categorization", json=body)
     assert response.status_code == 200, response.text
     return response.json()["task_id"]
+
+
+def staffed_project(
+    db: Session, *, tasks: int, required_responses: int = 1, workers: int = 1, lease_seconds=600
+) -> tuple[str, list[str], list[WorkerIdentity]]:
+    """Service-level setup: an organization, a members-only project with tasks and its workers.
+
+    Returns the organization id, the task ids and the workers' identities.
+    """
+    org = accounts.create_organization(db, name=f"org-{uuid.uuid4().hex[:10]}")
+    tasks_service.create_project(
+        db, org_id=org.id, data=ProjectCreate(name="p", type="categorization")
+    )
+    workforce.configure_project(
+        db, org_id=org.id, project="p", data=ProjectWorkforceUpdate(lease_seconds=lease_seconds)
+    )
+    task_ids = [
+        tasks_service.create_task(
+            db,
+            org_id=org.id,
+            task_type="categorization",
+            body={
+                "project": "p",
+                "required_responses": required_responses,
+                **TASK_PARAMS["categorization"],
+            },
+        ).id
+        for _ in range(tasks)
+    ]
+    identities = []
+    for _ in range(workers):
+        worker, _ = workforce.invite_worker(
+            db, org_id=org.id, data=WorkerInvite(email=f"w-{uuid.uuid4().hex[:10]}@example.com")
+        )
+        workforce.add_member(db, org_id=org.id, project="p", worker_id=worker.id)
+        identities.append(
+            workforce.authenticate_worker(
+                db, secret=workforce.open_session(db, worker_id=worker.id)
+            )
+        )
+    return org.id, task_ids, identities
