@@ -4,6 +4,7 @@ Commands that create something print only its id or key on standard output, so s
 capture it; every other message goes to standard error.
 """
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,13 +15,16 @@ from quorum.accounts import service as accounts
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.errors import DomainError
+from quorum.payouts import service as payouts
 from quorum.settings import get_settings
 
 app = typer.Typer(help="Quorum: open-source data labeling.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+payouts_app = typer.Typer(help="Worker payouts.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
+app.add_typer(payouts_app, name="payouts")
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -122,6 +126,23 @@ def key_revoke(key_id: str, org: Annotated[str, typer.Option(help="Organization 
         organization = accounts.get_organization_by_name(db, name=org)
         accounts.revoke_api_key(db, org_id=organization.id, key_id=key_id)
     err.print(f"revoked {key_id}")
+
+
+@payouts_app.command("run")
+def payouts_run(
+    org: Annotated[str, typer.Option(help="Organization name.")],
+    out: Annotated[Path, typer.Option(help="Where to write the run's CSV.")],
+) -> None:
+    """Pay every worker's settled balance; writes the CSV and prints the run id."""
+    with transaction(session_factory(_engine())) as db:
+        organization = accounts.get_organization_by_name(db, name=org)
+        run = payouts.run_payouts(db, org_id=organization.id)
+    # The run and its CSV are committed together; the file is a copy, replaced atomically.
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(run.csv)
+    partial.replace(out)
+    err.print(f"paid {run.total_cents / 100:.2f} to {run.worker_count} workers; CSV in {out}")
+    typer.echo(run.id)
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ class QualificationTestItem(Base):
     qualification_id: Mapped[str] = mapped_column(
         ForeignKey("qualification.id", ondelete="CASCADE"), index=True
     )
+    position: Mapped[int]
     params: Mapped[dict[str, Any]]
     gold: Mapped[dict[str, Any]]
 

@@ -288,6 +288,7 @@ def create_qualification(
             db.add(
                 QualificationTestItem(
                     qualification_id=qualification.id,
+                    position=index,
                     params=params.model_dump(mode="json", exclude_unset=True),
                     gold=gold.model_dump(mode="json", exclude_none=True),
                 )
@@ -405,7 +406,7 @@ def _test_items(db: Session, qualification: Qualification) -> list[Qualification
         db.scalars(
             select(QualificationTestItem)
             .where(QualificationTestItem.qualification_id == qualification.id)
-            .order_by(QualificationTestItem.id)
+            .order_by(QualificationTestItem.position)
         )
     )
     if not items or qualification.task_type is None:

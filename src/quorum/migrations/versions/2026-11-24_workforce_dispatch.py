@@ -207,6 +207,7 @@ def upgrade() -> None:
         "qualification_test_item",
         sa.Column("id", sa.String(length=24), nullable=False),
         sa.Column("qualification_id", sa.String(length=24), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column(
             "params",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
