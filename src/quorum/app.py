@@ -23,6 +23,8 @@ from quorum.db.migrate import is_current
 from quorum.dispatch.jobs import LeaseSweeper
 from quorum.dispatch.router import operator_router as dispatch_operator_router
 from quorum.dispatch.router import worker_router as dispatch_worker_router
+from quorum.evaluation.router import owner_router as evaluation_owner_router
+from quorum.evaluation.router import router as evaluation_router
 from quorum.payouts.router import operator_router as payouts_operator_router
 from quorum.payouts.router import worker_router as payouts_worker_router
 from quorum.settings import Settings, get_settings
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatch_worker_router,
         payouts_operator_router,
         payouts_worker_router,
+        evaluation_router,
+        evaluation_owner_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,6 +3,17 @@
 from quorum.accounts.models import ApiKey, Organization, User
 from quorum.callbacks.models import CallbackAttempt, CallbackEvent
 from quorum.dispatch.models import Assignment
+from quorum.evaluation.models import (
+    Campaign,
+    ComparisonPair,
+    EvaluationPrompt,
+    ModelOwner,
+    ModelVersion,
+    PromptIssue,
+    Recheck,
+    Submission,
+    SubmissionOutput,
+)
 from quorum.payouts.models import (
     LedgerEntry,
     PayoutItem,
@@ -28,7 +39,12 @@ __all__ = [
     "Batch",
     "CallbackAttempt",
     "CallbackEvent",
+    "Campaign",
+    "ComparisonPair",
+    "EvaluationPrompt",
     "LedgerEntry",
+    "ModelOwner",
+    "ModelVersion",
     "Organization",
     "PayoutItem",
     "PayoutRun",
@@ -37,8 +53,12 @@ __all__ = [
     "ProjectPayRate",
     "ProjectQualification",
     "ProjectWorkforce",
+    "PromptIssue",
     "Qualification",
     "QualificationTestItem",
+    "Recheck",
+    "Submission",
+    "SubmissionOutput",
     "Task",
     "TaskTypePayRate",
     "User",

@@ -1,0 +1,190 @@
+"""Evaluation I/O: campaigns and prompts (for the campaign's organization), model versions,
+issued prompts and submissions (for model owners), and the leaderboard (for both)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Write(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CampaignCreate(Write):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    rubric: str = Field("", description="shown to raters as the task instruction")
+    criteria: list[str] = []
+    categories: list[str] = Field(min_length=1)
+    required_qualifications: list[str] = []
+    required_responses: int = Field(1, ge=1, le=20, description="raters per comparison")
+    min_judgments: int = Field(100, ge=1, description="judgments before a score is final")
+    rater_cap: int = Field(500, ge=1, description="most judgments counted from one rater")
+
+
+class CampaignRead(BaseModel):
+    id: str
+    name: str
+    project: str
+    project_id: str
+    description: str
+    rubric: str
+    criteria: list[str]
+    categories: list[str]
+    required_responses: int
+    min_judgments: int
+    rater_cap: int
+    prompt_count: int
+    created_at: datetime
+
+
+class PromptCreate(Write):
+    category: str
+    text: str = Field(min_length=1)
+
+
+class PromptImport(Write):
+    prompts: list[PromptCreate] = Field(min_length=1, max_length=10_000)
+
+
+class PromptImportResult(BaseModel):
+    imported: int
+    prompt_count: int
+
+
+class OwnerCreate(Write):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class OwnerRead(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class OwnerCreated(OwnerRead):
+    token: str = Field(description="the owner's secret, shown once")
+
+
+class ModelVersionCreate(Write):
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=100)
+
+
+class ModelVersionRead(BaseModel):
+    id: str
+    owner: str
+    name: str
+    version: str
+    released_fingerprint: str | None
+    created_at: datetime
+
+
+class IssuedPrompt(BaseModel):
+    prompt_id: str
+    category: str
+    text: str
+
+
+class IssuedPrompts(BaseModel):
+    model_version_id: str
+    prompts: list[IssuedPrompt]
+
+
+class OutputCreate(Write):
+    prompt_id: str
+    output: str = Field(min_length=1)
+
+
+class SubmissionCreate(Write):
+    label: str = Field("", max_length=200, description="the owner's name for this variant")
+    outputs: list[OutputCreate] = Field(min_length=1)
+
+
+class SubmissionRead(BaseModel):
+    id: str
+    model_version_id: str
+    model: str
+    version: str
+    label: str
+    fingerprint: str
+    output_count: int
+    created_at: datetime
+
+
+class ReleaseRequest(Write):
+    submission_id: str
+
+
+class RecheckCreate(Write):
+    submission_id: str
+    outputs: list[OutputCreate] = Field(min_length=1)
+
+
+class RecheckRead(BaseModel):
+    id: str
+    submission_id: str
+    fingerprint: str
+    checked: int
+    matched: int
+    match_rate: float
+    created_at: datetime
+
+
+class RecheckSample(BaseModel):
+    submission_id: str
+    prompt_ids: list[str]
+
+
+class ComparisonRound(Write):
+    comparisons: int = Field(ge=1, le=5000)
+    seed: int | None = None
+
+
+class ComparisonRoundResult(BaseModel):
+    created: int
+    task_ids: list[str]
+
+
+class PromptIssueRead(BaseModel):
+    owner: str
+    model_version_id: str
+    prompt_id: str
+    issued_at: datetime
+
+
+class LeaderboardEntry(BaseModel):
+    submission_id: str
+    owner: str
+    model: str
+    version: str
+    label: str
+    fingerprint: str
+    released: bool
+    rank: int | None
+    score: float | None
+    lower: float | None
+    upper: float | None
+    judgments: int
+    provisional: bool
+    last_recheck_match_rate: float | None
+
+
+class RaterHygiene(BaseModel):
+    judgments_counted: int
+    void_identity_revealed: int
+    over_rater_cap: int
+    dropped_raters: list[str]
+    dropped_judgments: int
+
+
+class Leaderboard(BaseModel):
+    campaign: str
+    category: str | None
+    style_controlled: bool
+    entries: list[LeaderboardEntry]
+    win_rates: list[list[float | None]] = Field(
+        description="row entry's share of wins over column entry (ties half), in entry order"
+    )
+    style_coefficients: dict[str, float]
+    hygiene: RaterHygiene
