@@ -1,0 +1,256 @@
+"""Dispatch benchmark: K simulated workers doing next → submit over HTTP against ``quorum serve``.
+
+Creates its own PostgreSQL database, loads N tasks and K workers, starts ``quorum serve`` (or
+uses ``--url``), and drives it from several client processes, each running asyncio coroutines
+with httpx (one process alone would be the bottleneck). Prints cycles per second, latency
+percentiles of next and submit, and how many tasks were over-assigned; the last line is JSON.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from quorum.accounts import service as accounts
+from quorum.db import create_db_engine, new_id, session_factory, transaction
+from quorum.db.migrate import upgrade
+from quorum.db.session import normalize_url
+from quorum.tasks import service as tasks_service
+from quorum.tasks.models import Task
+from quorum.tasks.schemas import ProjectCreate
+from quorum.workforce import service as workforce
+from quorum.workforce.schemas import ProjectWorkforceUpdate, WorkerInvite
+
+OVER_ASSIGNED = """
+    SELECT count(*) FROM (
+        SELECT a.task_id FROM assignment a JOIN task t ON t.id = a.task_id
+        WHERE a.state = 'submitted'
+        GROUP BY a.task_id, t.required_responses
+        HAVING count(*) > t.required_responses OR count(DISTINCT a.worker_id) < count(*)
+    ) AS over
+"""
+
+
+def create_database(admin_url: str) -> str:
+    admin = make_url(normalize_url(admin_url))
+    name = f"quorum_bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    engine = create_engine(make_url(normalize_url(admin_url)), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def seed(url: str, *, tasks: int, workers: int, redundancy: int) -> list[str]:
+    """An organization, a project with N tasks and K member workers; returns their tokens."""
+    engine = create_db_engine(url)
+    upgrade(engine)
+    with transaction(session_factory(engine)) as db:
+        org = accounts.create_organization(db, name=f"bench-{uuid.uuid4().hex[:8]}")
+        project = tasks_service.create_project(
+            db, org_id=org.id, data=ProjectCreate(name="bench", type="categorization")
+        )
+        workforce.configure_project(
+            db, org_id=org.id, project="bench", data=ProjectWorkforceUpdate(access="members")
+        )
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "id": new_id(),
+                "org_id": org.id,
+                "project_id": project.id,
+                "type": "categorization",
+                "status": "pending",
+                "instruction": "",
+                "params": {"attachment": f"review {i}", "categories": ["good", "bad"]},
+                "metadata_": {},
+                "tags": [],
+                "priority": i % 3,
+                "required_responses": redundancy,
+                "is_test": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(tasks)
+        ]
+        for start in range(0, tasks, 5000):
+            db.execute(insert(Task), rows[start : start + 5000])
+        tokens = []
+        for _ in range(workers):
+            worker, _ = workforce.invite_worker(
+                db, org_id=org.id, data=WorkerInvite(email=f"{uuid.uuid4().hex}@bench.example")
+            )
+            workforce.add_member(db, org_id=org.id, project="bench", worker_id=worker.id)
+            tokens.append(workforce.open_session(db, worker_id=worker.id))
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+    engine.dispose()
+    return tokens
+
+
+async def simulate(base_url: str, tokens: list[str], deadline: float) -> dict[str, list[float]]:
+    """Each coroutine is one worker: next → submit until nothing is left or time is up."""
+    latencies: dict[str, list[float]] = {"next": [], "submit": []}
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+
+        async def worker(token: str) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                leased = await client.post("/v1/worker/tasks/next", json={}, headers=headers)
+                latencies["next"].append(time.perf_counter() - started)
+                if leased.status_code == 204:
+                    return
+                leased.raise_for_status()
+                assignment = leased.json()["assignment_id"]
+                started = time.perf_counter()
+                submitted = await client.post(
+                    f"/v1/worker/assignments/{assignment}/submit",
+                    json={"response": {"category": "good"}},
+                    headers=headers,
+                )
+                latencies["submit"].append(time.perf_counter() - started)
+                submitted.raise_for_status()
+
+        await asyncio.gather(*(worker(token) for token in tokens))
+    return latencies
+
+
+def client_process(args: tuple[str, list[str], float]) -> dict[str, list[float]]:
+    base_url, tokens, deadline = args
+    return asyncio.run(simulate(base_url, tokens, deadline))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+def wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("quorum serve exited")
+        try:
+            if httpx.get(f"{base_url}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("quorum serve did not become ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--url", help="use this running server (its database must be --db-url)")
+    parser.add_argument("--db-url", help="the database of --url")
+    parser.add_argument("--tasks", type=int, default=30_000)
+    parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument("--redundancy", type=int, default=1)
+    parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--quick", action="store_true", help="8,000 tasks, at most 20 s of load")
+    args = parser.parse_args()
+    if args.quick:
+        args.tasks, args.seconds = 8_000, 20
+
+    url = args.db_url or create_database(args.admin_url)
+    server = None
+    try:
+        print(f"seeding {args.tasks} tasks and {args.workers} workers …", file=sys.stderr)
+        tokens = seed(url, tasks=args.tasks, workers=args.workers, redundancy=args.redundancy)
+        base_url = args.url or f"http://127.0.0.1:{args.port}"
+        if args.url is None:
+            env = {
+                **os.environ,
+                "QUORUM_DATABASE_URL": url,
+                # FastAPI runs sync endpoints on 40 threads per process; PostgreSQL allows 100
+                # connections in all, shared with anything else running.
+                "QUORUM_DB_POOL_SIZE": "16",
+                "QUORUM_DB_MAX_OVERFLOW": "8",
+                "QUORUM_CALLBACK_SENDER": "false",
+                "QUORUM_LEASE_SWEEP_SECONDS": "0",
+                "QUORUM_RATE_LIMIT_PER_SECOND": "0",
+            }
+            command = [sys.executable, "-m", "quorum", "serve", "--port", str(args.port)]
+            command += ["--workers", str(args.server_workers)]
+            server = subprocess.Popen(command, env=env)
+            wait_ready(base_url, server)
+
+        shares = [tokens[i :: args.client_processes] for i in range(args.client_processes)]
+        started = time.monotonic()
+        deadline = started + args.seconds
+        with multiprocessing.get_context("spawn").Pool(args.client_processes) as pool:
+            results = pool.map(client_process, [(base_url, share, deadline) for share in shares])
+        elapsed = time.monotonic() - started
+        next_latencies = [v for r in results for v in r["next"]]
+        submit_latencies = [v for r in results for v in r["submit"]]
+        cycles = len(submit_latencies)
+
+        engine = create_db_engine(url)
+        with engine.connect() as connection:
+            over_assigned = connection.execute(text(OVER_ASSIGNED)).scalar() or 0
+            completed = connection.execute(
+                text("SELECT count(*) FROM task WHERE status = 'completed'")
+            ).scalar()
+        engine.dispose()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if args.db_url is None:
+            drop_database(args.admin_url, url)
+
+    summary = {
+        "workers": args.workers,
+        "cycles_per_s": round(cycles / elapsed, 1),
+        "next_p50_ms": round(percentile(next_latencies, 0.50), 2),
+        "next_p95_ms": round(percentile(next_latencies, 0.95), 2),
+        "next_p99_ms": round(percentile(next_latencies, 0.99), 2),
+        "submit_p50_ms": round(statistics.median(submit_latencies) * 1000, 2) if cycles else 0,
+        "submit_p95_ms": round(percentile(submit_latencies, 0.95), 2),
+        "submit_p99_ms": round(percentile(submit_latencies, 0.99), 2),
+        "over_assigned": over_assigned,
+    }
+    print(
+        f"{cycles} next+submit cycles in {elapsed:.1f} s by {args.workers} workers "
+        f"({args.client_processes} client processes, {args.server_workers} server processes); "
+        f"{completed} tasks completed",
+        file=sys.stderr,
+    )
+    for name in ("next", "submit"):
+        print(
+            f"{name:>6}: p50 {summary[f'{name}_p50_ms']} ms  p95 {summary[f'{name}_p95_ms']} ms  "
+            f"p99 {summary[f'{name}_p99_ms']} ms",
+            file=sys.stderr,
+        )
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
