@@ -30,6 +30,7 @@ from quorum.payouts.router import worker_router as payouts_worker_router
 from quorum.settings import Settings, get_settings
 from quorum.tasks.router import DOCUMENTED_SCHEMAS
 from quorum.tasks.router import router as tasks_router
+from quorum.web.router import router as web_router
 from quorum.workforce.router import operator_router as workforce_operator_router
 from quorum.workforce.router import worker_router as workforce_worker_router
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluation_owner_router,
     ):
         app.include_router(router)
+    app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"])

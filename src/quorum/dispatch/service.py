@@ -224,7 +224,7 @@ def submit(
     assignment.state = "submitted"
     assignment.finished_at = now
     assignment.response = parsed
-    pending = payouts.record_submission(db, assignment=assignment, task_type=task.type)
+    pending = payouts.record_submission(db, assignment=assignment)
     db.flush()
     completed = _complete_if_done(db, task=task)
     return SubmitResult(
@@ -338,3 +338,38 @@ def history(
         docs=[_assignment_read(a, t, name) for a, t, name in rows],
         next_token=encode_cursor(rows[-1][0].id) if has_more else None,
     )
+
+
+def get_assignment(db: Session, *, worker_id: str, assignment_id: str) -> AssignmentRead:
+    """One of the worker's own assignments; anyone else's is not found."""
+    row = db.execute(
+        select(Assignment, Task, Project.name)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.id == assignment_id, Assignment.worker_id == worker_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no assignment {assignment_id!r}")
+    return _assignment_read(*row)
+
+
+def current_assignment(
+    db: Session, *, worker_id: str, project_id: str, now: datetime | None = None
+) -> AssignmentRead | None:
+    """The worker's live lease on a project, so that coming back resumes it instead of leasing
+    a second task."""
+    row = db.execute(
+        select(Assignment, Task, Project.name)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Project, Project.id == Assignment.project_id)
+        .where(
+            Assignment.worker_id == worker_id,
+            Assignment.project_id == project_id,
+            Assignment.state == "active",
+            Assignment.leased_until > (now or utcnow()),
+            Task.status == "pending",
+        )
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    ).first()
+    return _assignment_read(*row) if row else None

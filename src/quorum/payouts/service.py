@@ -75,19 +75,24 @@ def pay_rates(db: Session, *, org_id: str) -> PayRatesRead:
     return PayRatesRead(projects=dict(projects.all()), task_types=dict(types.all()))
 
 
-def record_submission(db: Session, *, assignment: Assignment, task_type: str) -> int:
+def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
+    """What a response pays now on each project: its own rate, else its task type's, else 0."""
+    rows = db.execute(
+        select(Project.id, func.coalesce(ProjectPayRate.cents, TaskTypePayRate.cents, 0))
+        .outerjoin(ProjectPayRate, ProjectPayRate.project_id == Project.id)
+        .outerjoin(
+            TaskTypePayRate,
+            (TaskTypePayRate.org_id == Project.org_id)
+            & (TaskTypePayRate.task_type == Project.type),
+        )
+        .where(Project.id.in_(project_ids))
+    )
+    return dict(rows.all())
+
+
+def record_submission(db: Session, *, assignment: Assignment) -> int:
     """Write the pending pay of a submitted response; returns its amount in cents."""
-    project_rate = (
-        select(ProjectPayRate.cents)
-        .where(ProjectPayRate.project_id == assignment.project_id)
-        .scalar_subquery()
-    )
-    type_rate = (
-        select(TaskTypePayRate.cents)
-        .where(TaskTypePayRate.org_id == assignment.org_id, TaskTypePayRate.task_type == task_type)
-        .scalar_subquery()
-    )
-    cents = db.scalar(select(func.coalesce(project_rate, type_rate, 0))) or 0
+    cents = project_rates(db, project_ids=[assignment.project_id]).get(assignment.project_id, 0)
     db.add(
         LedgerEntry(
             org_id=assignment.org_id,

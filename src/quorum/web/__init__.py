@@ -1,0 +1,1 @@
+"""The web app: worker, reviewer and customer pages served by ``quorum serve``."""

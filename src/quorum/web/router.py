@@ -1,0 +1,9 @@
+"""All page routers, included by the app as one."""
+
+from fastapi import APIRouter
+
+from quorum.web import customer, worker
+
+router = APIRouter()
+router.include_router(worker.router)
+router.include_router(customer.router)
