@@ -9,13 +9,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 
 import quorum
 from quorum.accounts.router import router as keys_router
 from quorum.api.errors import install_error_handlers
 from quorum.api.middleware import BodySizeLimit, RawPathSegments
-from quorum.api.ratelimit import TokenBucketLimiter
+from quorum.api.ratelimit import login_limiters, request_limiter
+from quorum.audit.router import router as audit_router
 from quorum.callbacks.jobs import CallbackSender
 from quorum.callbacks.router import router as callbacks_router
 from quorum.db import create_db_engine, session_factory
@@ -25,6 +27,10 @@ from quorum.dispatch.router import operator_router as dispatch_operator_router
 from quorum.dispatch.router import worker_router as dispatch_worker_router
 from quorum.evaluation.router import owner_router as evaluation_owner_router
 from quorum.evaluation.router import router as evaluation_router
+from quorum.ops.metrics import DatabaseGauges
+from quorum.ops.requests import RequestContext
+from quorum.ops.router import router as ops_router
+from quorum.ownership.router import router as ownership_router
 from quorum.payouts.router import operator_router as payouts_operator_router
 from quorum.payouts.router import worker_router as payouts_worker_router
 from quorum.settings import Settings, get_settings
@@ -79,15 +85,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
-    app.state.rate_limiter = (
-        TokenBucketLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-        if settings.rate_limit_per_second > 0
-        else None
-    )
+    app.state.rate_limiter = request_limiter(settings, engine)
+    app.state.login_limiters = login_limiters(settings, engine)
+    app.state.work_metrics = CollectorRegistry()
+    app.state.work_metrics.register(DatabaseGauges(engine))
     install_error_handlers(app)
     app.include_router(tasks_router)
     app.include_router(keys_router)
     app.include_router(callbacks_router)
+    app.include_router(audit_router)
+    app.include_router(ownership_router)
+    app.include_router(ops_router)
     for router in (
         workforce_operator_router,
         workforce_worker_router,
@@ -145,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
     app.add_middleware(RawPathSegments)
     return app
 

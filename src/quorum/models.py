@@ -1,6 +1,8 @@
 """Every domain's tables, imported in one place for Alembic and for ``Base.metadata``."""
 
 from quorum.accounts.models import ApiKey, Organization, User
+from quorum.api.models import RateLimitWindow
+from quorum.audit.models import AuditEntry
 from quorum.callbacks.models import CallbackAttempt, CallbackEvent
 from quorum.dispatch.models import Assignment
 from quorum.evaluation.models import (
@@ -36,6 +38,7 @@ from quorum.workforce.models import (
 __all__ = [
     "ApiKey",
     "Assignment",
+    "AuditEntry",
     "Batch",
     "CallbackAttempt",
     "CallbackEvent",
@@ -56,6 +59,7 @@ __all__ = [
     "PromptIssue",
     "Qualification",
     "QualificationTestItem",
+    "RateLimitWindow",
     "Recheck",
     "Submission",
     "SubmissionOutput",

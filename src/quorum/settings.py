@@ -19,8 +19,12 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
     sqlite_busy_timeout_ms: int = 30_000
     max_body_bytes: int = 10 * 1024 * 1024
-    rate_limit_per_second: float = Field(0, description="per API key; 0 means unlimited")
+    rate_limit_per_second: float = Field(0, description="per API key and worker; 0: unlimited")
     rate_limit_burst: float = 50
+    redis_url: str = Field("", description="share rate limits through Redis, not the database")
+    login_attempts_per_minute: int = Field(10, description="per worker account")
+    login_attempts_per_address_per_minute: int = Field(100, description="per client address")
+    log_level: str = Field("info", description="level of the JSON logs on standard output")
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = "development-only-secret"
     callback_allow_private: bool = Field(

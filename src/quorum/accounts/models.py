@@ -34,7 +34,11 @@ class User(Base):
 
 
 class ApiKey(Base):
-    """A secret that authenticates as an organization; only its SHA-256 digest is stored."""
+    """A secret that authenticates as an organization; only its SHA-256 digest is stored.
+
+    The key acts with its ``role`` (owner, admin, member, viewer); a ``read`` scope also refuses
+    every write, and a key past ``expires_at`` no longer authenticates.
+    """
 
     __tablename__ = "api_key"
 
@@ -46,5 +50,8 @@ class ApiKey(Base):
     kind: Mapped[str] = mapped_column(String(4))
     prefix: Mapped[str] = mapped_column(String(16))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10), default="owner", server_default="owner")
+    scope: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -2,13 +2,14 @@
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.accounts.models import ApiKey, Organization
-from quorum.accounts.schemas import ApiKeyCreated, ApiKeyRead, Caller, KeyKind
+from quorum.accounts.schemas import ApiKeyCreated, ApiKeyRead, Caller, KeyKind, KeyScope, Role
 from quorum.db.base import utcnow
 from quorum.errors import Conflict, Invalid, NotFound, Unauthorized
 
@@ -43,11 +44,29 @@ def get_organization_by_name(db: Session, *, name: str) -> Organization:
 
 
 def create_api_key(
-    db: Session, *, org_id: str, kind: KeyKind = "live", name: str = ""
+    db: Session,
+    *,
+    org_id: str,
+    kind: KeyKind = "live",
+    name: str = "",
+    role: Role = "owner",
+    scope: KeyScope = "full",
+    expires_at: datetime | None = None,
 ) -> ApiKeyCreated:
     """Mint a key; the returned secret is never retrievable again."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise Invalid("expires_at must be in the future", field="expires_at")
     secret = f"{kind}_{secrets.token_hex(16)}"
-    key = ApiKey(org_id=org_id, kind=kind, name=name, prefix=secret[:12], digest=_digest(secret))
+    key = ApiKey(
+        org_id=org_id,
+        kind=kind,
+        name=name,
+        prefix=secret[:12],
+        digest=_digest(secret),
+        role=role,
+        scope=scope,
+        expires_at=expires_at,
+    )
     db.add(key)
     db.flush()
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), secret=secret)
@@ -57,11 +76,16 @@ def list_api_keys(db: Session, *, org_id: str) -> list[ApiKey]:
     return list(db.scalars(select(ApiKey).where(ApiKey.org_id == org_id).order_by(ApiKey.id)))
 
 
-def revoke_api_key(db: Session, *, org_id: str, key_id: str) -> ApiKey:
-    """Revoke a key of this organization; requests with it fail from now on."""
+def get_api_key(db: Session, *, org_id: str, key_id: str) -> ApiKey:
     key = db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org_id))
     if key is None:
         raise NotFound(f"no API key {key_id!r}")
+    return key
+
+
+def revoke_api_key(db: Session, *, org_id: str, key_id: str) -> ApiKey:
+    """Revoke a key of this organization; requests with it fail from now on."""
+    key = get_api_key(db, org_id=org_id, key_id=key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key
@@ -74,4 +98,9 @@ def authenticate(db: Session, *, secret: str) -> Caller:
     key = db.scalar(select(ApiKey).where(ApiKey.digest == _digest(secret)))
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is invalid or has been revoked")
-    return Caller(org_id=key.org_id, key_id=key.id, key_kind=key.kind)  # type: ignore[arg-type]
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        raise Unauthorized("The API key has expired; create a new one with an unexpired key")
+    return Caller.model_validate(
+        {"org_id": key.org_id, "key_id": key.id, "key_kind": key.kind}
+        | {"role": key.role, "scope": key.scope}
+    )

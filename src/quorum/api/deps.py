@@ -4,7 +4,7 @@ import base64
 import binascii
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, Request
@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from quorum.accounts import service as accounts
 from quorum.accounts.schemas import Caller
-from quorum.errors import Invalid, TooManyRequests, Unauthorized
+from quorum.api.ratelimit import check_request_rate
+from quorum.audit import service as audit
+from quorum.errors import Invalid, Unauthorized
 from quorum.workforce import service as workforce
 from quorum.workforce.schemas import WorkerIdentity
 
@@ -49,15 +51,41 @@ def get_caller(request: Request, db: SessionDep) -> Caller:
     if not header:
         raise Unauthorized("Please provide a valid API key (HTTP Basic user name or Bearer token)")
     caller = accounts.authenticate(db, secret=_key_from_header(header))
-    limiter = request.app.state.rate_limiter
-    if limiter is not None:
-        wait = limiter.retry_after(caller.key_id)
-        if wait is not None:
-            raise TooManyRequests("rate limit exceeded for this API key", retry_after=wait)
-    return caller
+    check_request_rate(request, f"key:{caller.key_id}")
+    return caller.model_copy(
+        update={
+            "request_id": getattr(request.state, "request_id", ""),
+            "address": request.client.host if request.client else "",
+        }
+    )
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def authorize(check: Callable[[Caller], None]) -> Any:
+    """Depend on the caller once ``check`` (a policy function) allowed it.
+
+    A state-changing request that succeeds is recorded in the audit log inside the request's
+    transaction, so the change and its record commit together; a refused or failed one is not.
+    """
+
+    def authorized(request: Request, caller: CallerDep, db: SessionDep) -> Iterator[Caller]:
+        check(caller)
+        yield caller
+        if request.method not in SAFE_METHODS:
+            audit.record(
+                db,
+                caller=caller,
+                action=getattr(request.scope.get("route"), "name", request.method),
+                method=request.method,
+                path=request.url.path,
+                target=dict(request.path_params),
+            )
+
+    return Depends(authorized, scope="function")
+
 
 # A path segment naming a project or batch. The raw-path middleware keeps "%2F" and "%25" encoded
 # inside segments so that names may contain "/"; this decodes them.
@@ -97,7 +125,9 @@ def get_worker(request: Request, db: SessionDep) -> WorkerIdentity:
     secret = secret or request.cookies.get(WORKER_SESSION_COOKIE, "")
     if not secret:
         raise Unauthorized("log in as a worker: send the session token as a Bearer token")
-    return workforce.authenticate_worker(db, secret=secret)
+    worker = workforce.authenticate_worker(db, secret=secret)
+    check_request_rate(request, f"worker:{worker.id}")
+    return worker
 
 
 WorkerDep = Annotated[WorkerIdentity, Depends(get_worker)]

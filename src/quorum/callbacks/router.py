@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from quorum.api.deps import CallerDep, SessionDep, allow_query
-from quorum.callbacks import service
+from quorum.accounts.schemas import Caller
+from quorum.api.deps import SessionDep, allow_query, authorize
+from quorum.callbacks import policy, service
 from quorum.callbacks.schemas import (
     CallbackEventDetail,
     CallbackEventPage,
@@ -14,6 +15,8 @@ from quorum.callbacks.schemas import (
 )
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
+EventReader = Annotated[Caller, authorize(policy.read_events)]
+EventRedeliverer = Annotated[Caller, authorize(policy.redeliver_events)]
 
 
 @router.get(
@@ -22,7 +25,7 @@ router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
     dependencies=[Depends(allow_query("state", "task_id", "limit", "next_token"))],
 )
 def list_events(
-    caller: CallerDep,
+    caller: EventReader,
     db: SessionDep,
     state: EventState | None = None,
     task_id: str | None = None,
@@ -41,13 +44,13 @@ def list_events(
 
 
 @router.get("/{event_id}", response_model=CallbackEventDetail)
-def get_event(event_id: str, caller: CallerDep, db: SessionDep) -> CallbackEventDetail:
+def get_event(event_id: str, caller: EventReader, db: SessionDep) -> CallbackEventDetail:
     """One event with the history of its delivery attempts."""
     return service.describe_event(db, org_id=caller.org_id, event_id=event_id)
 
 
 @router.post("/{event_id}/redeliver", response_model=CallbackEventRead)
-def redeliver_event(event_id: str, caller: CallerDep, db: SessionDep) -> CallbackEventRead:
+def redeliver_event(event_id: str, caller: EventRedeliverer, db: SessionDep) -> CallbackEventRead:
     """Queue the event again with a fresh count of attempts."""
     event = service.redeliver_event(db, org_id=caller.org_id, event_id=event_id)
     return CallbackEventRead.model_validate(event, from_attributes=True)

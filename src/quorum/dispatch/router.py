@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from quorum.api.deps import CallerDep, SessionDep, WorkerDep
+from quorum.accounts.schemas import Caller
+from quorum.api.deps import SessionDep, WorkerDep, authorize
 from quorum.dispatch import service
 from quorum.dispatch.schemas import (
     AssignmentPage,
@@ -14,11 +15,14 @@ from quorum.dispatch.schemas import (
     SubmitRequest,
     SubmitResult,
 )
+from quorum.workforce import policy as workforce_policy
 from quorum.workforce.schemas import WorkerRead, WorkerStatusUpdate
 from quorum.workforce.service import worker_read
 
 worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
 operator_router = APIRouter(prefix="/v1", tags=["workforce (operators)"])
+# Pausing or banning a worker is workforce management.
+WorkforceManager = Annotated[Caller, authorize(workforce_policy.manage_workforce)]
 
 
 @worker_router.post(
@@ -71,7 +75,7 @@ def my_history(
 
 @operator_router.post("/workers/{worker_id}/status", response_model=WorkerRead)
 def set_worker_status(
-    worker_id: str, data: WorkerStatusUpdate, caller: CallerDep, db: SessionDep
+    worker_id: str, data: WorkerStatusUpdate, caller: WorkforceManager, db: SessionDep
 ) -> WorkerRead:
     """Activate, pause or ban a worker; pausing or banning returns their leases at once."""
     worker = service.set_worker_status(

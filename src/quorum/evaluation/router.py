@@ -5,9 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from quorum.api.deps import CallerDep, PathName, SessionDep
+from quorum.accounts.schemas import Caller
+from quorum.api.deps import PathName, SessionDep, authorize
 from quorum.errors import Unauthorized
-from quorum.evaluation import service
+from quorum.evaluation import policy, service
 from quorum.evaluation.chart import leaderboard_svg
 from quorum.evaluation.models import ModelOwner
 from quorum.evaluation.schemas import (
@@ -33,6 +34,8 @@ from quorum.evaluation.schemas import (
 )
 
 router = APIRouter(prefix="/v1/evaluation/campaigns", tags=["evaluation"])
+CampaignReader = Annotated[Caller, authorize(policy.read_campaigns)]
+CampaignRunner = Annotated[Caller, authorize(policy.run_campaigns)]
 owner_router = APIRouter(prefix="/v1/evaluation/owner", tags=["evaluation (model owners)"])
 
 
@@ -55,25 +58,25 @@ StyleControlled = Annotated[
 
 
 @router.post("", response_model=CampaignRead)
-def create_campaign(data: CampaignCreate, caller: CallerDep, db: SessionDep) -> CampaignRead:
+def create_campaign(data: CampaignCreate, caller: CampaignRunner, db: SessionDep) -> CampaignRead:
     """Create a campaign with its comparison project (named ``evaluation: <name>``)."""
     campaign = service.create_campaign(db, org_id=caller.org_id, data=data)
     return service.campaign_read(db, campaign)
 
 
 @router.get("", response_model=list[CampaignRead])
-def list_campaigns(caller: CallerDep, db: SessionDep) -> list[CampaignRead]:
+def list_campaigns(caller: CampaignReader, db: SessionDep) -> list[CampaignRead]:
     return [service.campaign_read(db, c) for c in service.list_campaigns(db, org_id=caller.org_id)]
 
 
 @router.get("/{campaign}", response_model=CampaignRead)
-def get_campaign(campaign: PathName, caller: CallerDep, db: SessionDep) -> CampaignRead:
+def get_campaign(campaign: PathName, caller: CampaignReader, db: SessionDep) -> CampaignRead:
     return service.campaign_read(db, service.get_campaign(db, org_id=caller.org_id, name=campaign))
 
 
 @router.post("/{campaign}/prompts", response_model=PromptImportResult)
 def import_prompts(
-    campaign: PathName, data: PromptImport, caller: CallerDep, db: SessionDep
+    campaign: PathName, data: PromptImport, caller: CampaignRunner, db: SessionDep
 ) -> PromptImportResult:
     """Add private prompts; they are never listed back, only issued and shown to raters."""
     return service.import_prompts(db, org_id=caller.org_id, campaign=campaign, data=data)
@@ -81,7 +84,7 @@ def import_prompts(
 
 @router.post("/{campaign}/owners", response_model=OwnerCreated)
 def add_owner(
-    campaign: PathName, data: OwnerCreate, caller: CallerDep, db: SessionDep
+    campaign: PathName, data: OwnerCreate, caller: CampaignRunner, db: SessionDep
 ) -> OwnerCreated:
     """Admit a model owner; its token is in this reply only."""
     owner, token = service.add_owner(db, org_id=caller.org_id, campaign=campaign, data=data)
@@ -89,14 +92,16 @@ def add_owner(
 
 
 @router.get("/{campaign}/prompt-issues", response_model=list[PromptIssueRead])
-def prompt_issues(campaign: PathName, caller: CallerDep, db: SessionDep) -> list[PromptIssueRead]:
+def prompt_issues(
+    campaign: PathName, caller: CampaignReader, db: SessionDep
+) -> list[PromptIssueRead]:
     """Which prompt was given to which owner and model version, and when."""
     return service.prompt_issues(db, org_id=caller.org_id, campaign=campaign)
 
 
 @router.post("/{campaign}/comparisons", response_model=ComparisonRoundResult)
 def generate_comparisons(
-    campaign: PathName, data: ComparisonRound, caller: CallerDep, db: SessionDep
+    campaign: PathName, data: ComparisonRound, caller: CampaignRunner, db: SessionDep
 ) -> ComparisonRoundResult:
     """Queue pairwise comparison tasks for the raters (balanced, uncertainty first)."""
     return service.generate_comparisons(db, org_id=caller.org_id, campaign=campaign, data=data)
@@ -105,7 +110,7 @@ def generate_comparisons(
 @router.get("/{campaign}/leaderboard", response_model=Leaderboard)
 def leaderboard(
     campaign: PathName,
-    caller: CallerDep,
+    caller: CampaignReader,
     db: SessionDep,
     category: Category = None,
     style_controlled: StyleControlled = False,
@@ -126,7 +131,7 @@ def leaderboard(
 )
 def leaderboard_chart(
     campaign: PathName,
-    caller: CallerDep,
+    caller: CampaignReader,
     db: SessionDep,
     category: Category = None,
     style_controlled: StyleControlled = False,
@@ -145,7 +150,7 @@ def leaderboard_chart(
 @router.get("/{campaign}/rechecks/sample", response_model=RecheckSample)
 def recheck_sample(
     campaign: PathName,
-    caller: CallerDep,
+    caller: CampaignReader,
     db: SessionDep,
     submission_id: str,
     size: Annotated[int, Query(ge=1, le=1000)] = 20,
@@ -158,7 +163,7 @@ def recheck_sample(
 
 @router.post("/{campaign}/rechecks", response_model=RecheckRead)
 def recheck(
-    campaign: PathName, data: RecheckCreate, caller: CallerDep, db: SessionDep
+    campaign: PathName, data: RecheckCreate, caller: CampaignRunner, db: SessionDep
 ) -> RecheckRead:
     """Compare a released model's fresh outputs with those behind its fingerprint."""
     return service.recheck(db, org_id=caller.org_id, campaign=campaign, data=data)

@@ -1,9 +1,12 @@
 """Pay endpoints: operators set rates, adjust, and run payouts; workers read their earnings."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 
-from quorum.api.deps import CallerDep, PathName, SessionDep, WorkerDep
-from quorum.payouts import service
+from quorum.accounts.schemas import Caller
+from quorum.api.deps import PathName, SessionDep, WorkerDep, authorize
+from quorum.payouts import policy, service
 from quorum.payouts.schemas import (
     AdjustmentCreate,
     EarningsRead,
@@ -15,11 +18,13 @@ from quorum.payouts.schemas import (
 
 operator_router = APIRouter(prefix="/v1", tags=["pay (operators)"])
 worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
+PayReader = Annotated[Caller, authorize(policy.read_pay)]
+PayManager = Annotated[Caller, authorize(policy.manage_pay)]
 
 
 @operator_router.put("/projects/{name}/pay-rate", response_model=PayRatesRead)
 def set_project_rate(
-    name: PathName, data: PayRateSet, caller: CallerDep, db: SessionDep
+    name: PathName, data: PayRateSet, caller: PayManager, db: SessionDep
 ) -> PayRatesRead:
     """Cents paid per accepted response on this project."""
     service.set_project_rate(db, org_id=caller.org_id, project=name, cents=data.cents)
@@ -28,7 +33,7 @@ def set_project_rate(
 
 @operator_router.put("/pay-rates/{task_type}", response_model=PayRatesRead)
 def set_task_type_rate(
-    task_type: str, data: PayRateSet, caller: CallerDep, db: SessionDep
+    task_type: str, data: PayRateSet, caller: PayManager, db: SessionDep
 ) -> PayRatesRead:
     """Default cents per response of a task type, for projects without their own rate."""
     service.set_task_type_rate(db, org_id=caller.org_id, task_type=task_type, cents=data.cents)
@@ -36,13 +41,13 @@ def set_task_type_rate(
 
 
 @operator_router.get("/pay-rates", response_model=PayRatesRead)
-def pay_rates(caller: CallerDep, db: SessionDep) -> PayRatesRead:
+def pay_rates(caller: PayReader, db: SessionDep) -> PayRatesRead:
     return service.pay_rates(db, org_id=caller.org_id)
 
 
 @operator_router.post("/workers/{worker_id}/adjustments", response_model=LedgerEntryRead)
 def adjust(
-    worker_id: str, data: AdjustmentCreate, caller: CallerDep, db: SessionDep
+    worker_id: str, data: AdjustmentCreate, caller: PayManager, db: SessionDep
 ) -> LedgerEntryRead:
     """Add a bonus or a clawback to a worker's ledger."""
     entry = service.adjust(db, org_id=caller.org_id, worker_id=worker_id, data=data)
@@ -50,18 +55,18 @@ def adjust(
 
 
 @operator_router.get("/workers/{worker_id}/ledger", response_model=list[LedgerEntryRead])
-def worker_ledger(worker_id: str, caller: CallerDep, db: SessionDep) -> list[LedgerEntryRead]:
+def worker_ledger(worker_id: str, caller: PayReader, db: SessionDep) -> list[LedgerEntryRead]:
     return service.worker_ledger(db, org_id=caller.org_id, worker_id=worker_id)
 
 
 @operator_router.post("/payouts", response_model=PayoutRunRead)
-def run_payouts(caller: CallerDep, db: SessionDep) -> PayoutRunRead:
+def run_payouts(caller: PayManager, db: SessionDep) -> PayoutRunRead:
     """Pay every positive unsettled balance; an entry is never paid twice."""
     return PayoutRunRead.model_validate(service.run_payouts(db, org_id=caller.org_id))
 
 
 @operator_router.get("/payouts", response_model=list[PayoutRunRead])
-def list_payouts(caller: CallerDep, db: SessionDep) -> list[PayoutRunRead]:
+def list_payouts(caller: PayReader, db: SessionDep) -> list[PayoutRunRead]:
     return service.list_payout_runs(db, org_id=caller.org_id)
 
 
@@ -70,7 +75,7 @@ def list_payouts(caller: CallerDep, db: SessionDep) -> list[PayoutRunRead]:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def payout_csv(run_id: str, caller: CallerDep, db: SessionDep) -> Response:
+def payout_csv(run_id: str, caller: PayReader, db: SessionDep) -> Response:
     """The run's CSV (one row per worker paid), as written with the run."""
     run = service.get_payout_run(db, org_id=caller.org_id, run_id=run_id)
     return Response(

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import create_model
 
-from quorum.api.deps import CallerDep, PathName, SessionDep, UTCDatetime, allow_query
-from quorum.tasks import service
+from quorum.accounts.schemas import Caller
+from quorum.api.deps import PathName, SessionDep, UTCDatetime, allow_query, authorize
+from quorum.tasks import policy, service
 from quorum.tasks.schemas import (
     BatchCreate,
     BatchPage,
@@ -28,6 +29,8 @@ from quorum.tasks.schemas import (
 from quorum.tasktypes import get_task_type, task_type_names
 
 router = APIRouter(prefix="/v1", tags=["customer API"])
+TaskReader = Annotated[Caller, authorize(policy.read_work)]
+TaskWriter = Annotated[Caller, authorize(policy.change_work)]
 JsonObject = Annotated[dict[str, Any], Body()]
 TagList = Annotated[list[str], Body()]
 # Schemas of the per-type create bodies, added to the OpenAPI components by the app.
@@ -38,25 +41,25 @@ DOCUMENTED_SCHEMAS: dict[str, Any] = {}
 
 
 @router.post("/projects", response_model=ProjectRead)
-def create_project(data: ProjectCreate, caller: CallerDep, db: SessionDep) -> ProjectRead:
+def create_project(data: ProjectCreate, caller: TaskWriter, db: SessionDep) -> ProjectRead:
     """Create a project of one task type; its params are defaults for its tasks."""
     return service.project_read(service.create_project(db, org_id=caller.org_id, data=data))
 
 
 @router.get("/projects", response_model=list[ProjectRead])
-def list_projects(caller: CallerDep, db: SessionDep) -> list[ProjectRead]:
+def list_projects(caller: TaskReader, db: SessionDep) -> list[ProjectRead]:
     """All projects of the organization, as a bare array (Scale's shape)."""
     return [service.project_read(p) for p in service.list_projects(db, org_id=caller.org_id)]
 
 
 @router.get("/projects/{name}", response_model=ProjectRead)
-def get_project(name: PathName, caller: CallerDep, db: SessionDep) -> ProjectRead:
+def get_project(name: PathName, caller: TaskReader, db: SessionDep) -> ProjectRead:
     return service.project_read(service.get_project(db, org_id=caller.org_id, name=name))
 
 
 @router.post("/projects/{name}/setParams", response_model=ProjectRead)
 def set_project_params(
-    name: PathName, changes: JsonObject, caller: CallerDep, db: SessionDep
+    name: PathName, changes: JsonObject, caller: TaskWriter, db: SessionDep
 ) -> ProjectRead:
     """Merge new default params and append a version to ``param_history``."""
     project = service.update_project_params(db, org_id=caller.org_id, name=name, changes=changes)
@@ -67,7 +70,7 @@ def set_project_params(
 
 
 @router.post("/batches", response_model=BatchRead)
-def create_batch(data: BatchCreate, caller: CallerDep, db: SessionDep) -> BatchRead:
+def create_batch(data: BatchCreate, caller: TaskWriter, db: SessionDep) -> BatchRead:
     batch, project = service.create_batch(db, org_id=caller.org_id, data=data)
     return service.batch_read(db, batch, project.name, {})
 
@@ -84,7 +87,7 @@ def create_batch(data: BatchCreate, caller: CallerDep, db: SessionDep) -> BatchR
     ],
 )
 def list_batches(
-    caller: CallerDep,
+    caller: TaskReader,
     db: SessionDep,
     project: str | None = None,
     status: BatchStatus | None = None,
@@ -108,25 +111,25 @@ def list_batches(
 
 
 @router.get("/batches/{name}", response_model=BatchRead)
-def get_batch(name: PathName, caller: CallerDep, db: SessionDep) -> BatchRead:
+def get_batch(name: PathName, caller: TaskReader, db: SessionDep) -> BatchRead:
     return service.describe_batch(db, org_id=caller.org_id, name=name)
 
 
 @router.post("/batches/{name}/finalize", response_model=BatchRead)
-def finalize_batch(name: PathName, caller: CallerDep, db: SessionDep) -> BatchRead:
+def finalize_batch(name: PathName, caller: TaskWriter, db: SessionDep) -> BatchRead:
     """Close the batch to new tasks and release its tasks to the workforce."""
     service.finalize_batch(db, org_id=caller.org_id, name=name)
     return service.describe_batch(db, org_id=caller.org_id, name=name)
 
 
 @router.get("/batches/{name}/status", response_model=BatchStatusRead)
-def batch_status(name: PathName, caller: CallerDep, db: SessionDep) -> BatchStatusRead:
+def batch_status(name: PathName, caller: TaskReader, db: SessionDep) -> BatchStatusRead:
     return service.batch_status(db, org_id=caller.org_id, name=name)
 
 
 @router.post("/batches/{name}/setMetadata", response_model=BatchRead)
 def set_batch_metadata(
-    name: PathName, metadata: JsonObject, caller: CallerDep, db: SessionDep
+    name: PathName, metadata: JsonObject, caller: TaskWriter, db: SessionDep
 ) -> BatchRead:
     service.set_batch_metadata(db, org_id=caller.org_id, name=name, metadata=metadata)
     return service.describe_batch(db, org_id=caller.org_id, name=name)
@@ -147,7 +150,7 @@ def _register_create_route(task_type: str) -> None:
         __base__=(TaskCommon, params_model),
     )
 
-    def create(body: JsonObject, caller: CallerDep, db: SessionDep) -> TaskRead:
+    def create(body: JsonObject, caller: TaskWriter, db: SessionDep) -> TaskRead:
         task = service.create_task(
             db,
             org_id=caller.org_id,
@@ -185,7 +188,7 @@ for _task_type in task_type_names():
 
 
 @router.get("/task/{task_id}", response_model=TaskRead)
-def get_task(task_id: str, caller: CallerDep, db: SessionDep) -> TaskRead:
+def get_task(task_id: str, caller: TaskReader, db: SessionDep) -> TaskRead:
     return service.task_read(db, service.get_task(db, org_id=caller.org_id, task_id=task_id))
 
 
@@ -195,7 +198,7 @@ def get_task(task_id: str, caller: CallerDep, db: SessionDep) -> TaskRead:
     dependencies=[Depends(allow_query("clear_unique_id"))],
 )
 def cancel_task(
-    task_id: str, caller: CallerDep, db: SessionDep, clear_unique_id: bool = False
+    task_id: str, caller: TaskWriter, db: SessionDep, clear_unique_id: bool = False
 ) -> TaskRead:
     """Cancel a pending task (400 if it already finished or was canceled)."""
     task = service.cancel_task(
@@ -206,7 +209,7 @@ def cancel_task(
 
 @router.post("/task/{task_id}/setMetadata", response_model=TaskRead)
 def set_task_metadata(
-    task_id: str, metadata: JsonObject, caller: CallerDep, db: SessionDep
+    task_id: str, metadata: JsonObject, caller: TaskWriter, db: SessionDep
 ) -> TaskRead:
     """Replace the task's metadata with the body."""
     task = service.set_task_metadata(db, org_id=caller.org_id, task_id=task_id, metadata=metadata)
@@ -217,7 +220,7 @@ def set_task_metadata(
 def set_task_unique_id(
     task_id: str,
     unique_id: Annotated[str, Body(embed=True, min_length=1, max_length=255)],
-    caller: CallerDep,
+    caller: TaskWriter,
     db: SessionDep,
 ) -> TaskRead:
     task = service.set_task_unique_id(
@@ -227,13 +230,13 @@ def set_task_unique_id(
 
 
 @router.delete("/task/{task_id}/unique_id", response_model=TaskRead)
-def clear_task_unique_id(task_id: str, caller: CallerDep, db: SessionDep) -> TaskRead:
+def clear_task_unique_id(task_id: str, caller: TaskWriter, db: SessionDep) -> TaskRead:
     task = service.set_task_unique_id(db, org_id=caller.org_id, task_id=task_id, unique_id=None)
     return service.task_read(db, task)
 
 
 def _tags_route(mode: str) -> Any:
-    def change(task_id: str, tags: TagList, caller: CallerDep, db: SessionDep) -> TaskRead:
+    def change(task_id: str, tags: TagList, caller: TaskWriter, db: SessionDep) -> TaskRead:
         task = service.change_task_tags(
             db, org_id=caller.org_id, task_id=task_id, tags=tags, mode=mode
         )
@@ -287,7 +290,7 @@ TASK_QUERY = (
 
 @router.get("/tasks", response_model=TaskPage, dependencies=[Depends(allow_query(*TASK_QUERY))])
 def list_tasks(
-    caller: CallerDep,
+    caller: TaskReader,
     db: SessionDep,
     project: str | None = None,
     batch: str | None = None,

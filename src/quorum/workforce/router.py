@@ -1,10 +1,14 @@
 """Workforce endpoints: operators manage their pool and project staffing; workers sign up,
 log in, keep their profile and take qualification tests."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, Response
 
-from quorum.api.deps import WORKER_SESSION_COOKIE, CallerDep, PathName, SessionDep, WorkerDep
-from quorum.workforce import service
+from quorum.accounts.schemas import Caller
+from quorum.api.deps import WORKER_SESSION_COOKIE, PathName, SessionDep, WorkerDep, authorize
+from quorum.api.ratelimit import throttle_login
+from quorum.workforce import policy, service
 from quorum.workforce.schemas import (
     ProjectMemberAdd,
     ProjectWorkforceRead,
@@ -27,44 +31,46 @@ from quorum.workforce.schemas import (
 
 operator_router = APIRouter(prefix="/v1", tags=["workforce (operators)"])
 worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
+WorkforceReader = Annotated[Caller, authorize(policy.read_workforce)]
+WorkforceManager = Annotated[Caller, authorize(policy.manage_workforce)]
 
 
 # Operators (authenticated by the organization's API key)
 
 
 @operator_router.post("/workers", response_model=WorkerInvited)
-def invite_worker(data: WorkerInvite, caller: CallerDep, db: SessionDep) -> WorkerInvited:
+def invite_worker(data: WorkerInvite, caller: WorkforceManager, db: SessionDep) -> WorkerInvited:
     """Add a worker to the organization's private pool; the invitation secret is shown once."""
     worker, secret = service.invite_worker(db, org_id=caller.org_id, data=data)
     return WorkerInvited(**service.worker_read(worker).model_dump(), invitation_token=secret)
 
 
 @operator_router.get("/workers", response_model=list[WorkerRead])
-def list_workers(caller: CallerDep, db: SessionDep) -> list[WorkerRead]:
+def list_workers(caller: WorkforceReader, db: SessionDep) -> list[WorkerRead]:
     return [service.worker_read(w) for w in service.list_workers(db, org_id=caller.org_id)]
 
 
 @operator_router.get("/workers/{worker_id}", response_model=WorkerRead)
-def get_worker(worker_id: str, caller: CallerDep, db: SessionDep) -> WorkerRead:
+def get_worker(worker_id: str, caller: WorkforceReader, db: SessionDep) -> WorkerRead:
     return service.worker_read(service.get_worker(db, org_id=caller.org_id, worker_id=worker_id))
 
 
 @operator_router.post("/qualifications", response_model=QualificationRead)
 def create_qualification(
-    data: QualificationCreate, caller: CallerDep, db: SessionDep
+    data: QualificationCreate, caller: WorkforceManager, db: SessionDep
 ) -> QualificationRead:
     """Create a qualification, optionally with a test of tasks with known answers."""
     return service.create_qualification(db, org_id=caller.org_id, data=data)
 
 
 @operator_router.get("/qualifications", response_model=list[QualificationRead])
-def list_qualifications(caller: CallerDep, db: SessionDep) -> list[QualificationRead]:
+def list_qualifications(caller: WorkforceReader, db: SessionDep) -> list[QualificationRead]:
     return service.list_qualifications(db, org_id=caller.org_id)
 
 
 @operator_router.put("/workers/{worker_id}/qualifications/{qualification_id}", status_code=204)
 def grant_qualification(
-    worker_id: str, qualification_id: str, caller: CallerDep, db: SessionDep
+    worker_id: str, qualification_id: str, caller: WorkforceManager, db: SessionDep
 ) -> None:
     """Grant a qualification without a test."""
     service.grant_qualification(
@@ -74,7 +80,7 @@ def grant_qualification(
 
 @operator_router.delete("/workers/{worker_id}/qualifications/{qualification_id}", status_code=204)
 def revoke_qualification(
-    worker_id: str, qualification_id: str, caller: CallerDep, db: SessionDep
+    worker_id: str, qualification_id: str, caller: WorkforceManager, db: SessionDep
 ) -> None:
     service.revoke_qualification(
         db, org_id=caller.org_id, worker_id=worker_id, qualification_id=qualification_id
@@ -83,14 +89,14 @@ def revoke_qualification(
 
 @operator_router.get("/projects/{name}/workforce", response_model=ProjectWorkforceRead)
 def get_project_workforce(
-    name: PathName, caller: CallerDep, db: SessionDep
+    name: PathName, caller: WorkforceReader, db: SessionDep
 ) -> ProjectWorkforceRead:
     return service.project_workforce(db, org_id=caller.org_id, project=name)
 
 
 @operator_router.patch("/projects/{name}/workforce", response_model=ProjectWorkforceRead)
 def configure_project_workforce(
-    name: PathName, data: ProjectWorkforceUpdate, caller: CallerDep, db: SessionDep
+    name: PathName, data: ProjectWorkforceUpdate, caller: WorkforceManager, db: SessionDep
 ) -> ProjectWorkforceRead:
     """Set access (members only or open pool), lease duration and required qualifications."""
     return service.configure_project(db, org_id=caller.org_id, project=name, data=data)
@@ -98,14 +104,14 @@ def configure_project_workforce(
 
 @operator_router.post("/projects/{name}/members", response_model=ProjectWorkforceRead)
 def add_project_member(
-    name: PathName, data: ProjectMemberAdd, caller: CallerDep, db: SessionDep
+    name: PathName, data: ProjectMemberAdd, caller: WorkforceManager, db: SessionDep
 ) -> ProjectWorkforceRead:
     return service.add_member(db, org_id=caller.org_id, project=name, worker_id=data.worker_id)
 
 
 @operator_router.delete("/projects/{name}/members/{worker_id}", response_model=ProjectWorkforceRead)
 def remove_project_member(
-    name: PathName, worker_id: str, caller: CallerDep, db: SessionDep
+    name: PathName, worker_id: str, caller: WorkforceManager, db: SessionDep
 ) -> ProjectWorkforceRead:
     return service.remove_member(db, org_id=caller.org_id, project=name, worker_id=worker_id)
 
@@ -124,6 +130,7 @@ def log_in(
     data: WorkerLogin, request: Request, response: Response, db: SessionDep
 ) -> WorkerSession:
     """Open a session: the token is returned for the API and set as a cookie for the web app."""
+    throttle_login(request, account=data.email)
     secret, token, worker = service.log_in(db, email=data.email, password=data.password)
     response.set_cookie(
         WORKER_SESSION_COOKIE,

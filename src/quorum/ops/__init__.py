@@ -1,0 +1,1 @@
+"""Running Quorum: request ids, structured logs and Prometheus metrics."""
