@@ -17,6 +17,8 @@ from quorum.accounts.router import router as keys_router
 from quorum.api.errors import install_error_handlers
 from quorum.api.middleware import BodySizeLimit, RawPathSegments
 from quorum.api.ratelimit import login_limiters, request_limiter
+from quorum.assist.router import router as assist_router
+from quorum.assist.router import worker_router as assist_worker_router
 from quorum.audit.router import router as audit_router
 from quorum.callbacks.jobs import CallbackSender
 from quorum.callbacks.router import router as callbacks_router
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payouts_worker_router,
         evaluation_router,
         evaluation_owner_router,
+        assist_router,
+        assist_worker_router,
     ):
         app.include_router(router)
     app.include_router(web_router)

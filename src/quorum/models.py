@@ -2,6 +2,7 @@
 
 from quorum.accounts.models import ApiKey, Organization, User
 from quorum.api.models import RateLimitWindow
+from quorum.assist.models import ModelAnswer, ModelBackendConfig
 from quorum.audit.models import AuditEntry
 from quorum.callbacks.models import CallbackAttempt, CallbackEvent
 from quorum.dispatch.models import Assignment
@@ -46,6 +47,8 @@ __all__ = [
     "ComparisonPair",
     "EvaluationPrompt",
     "LedgerEntry",
+    "ModelAnswer",
+    "ModelBackendConfig",
     "ModelOwner",
     "ModelVersion",
     "Organization",

@@ -1,5 +1,6 @@
 """evaluation: campaigns, private prompts, model owners and versions, prompt issues,
-fingerprinted submissions and their outputs, comparison pairs, re-checks
+fingerprinted submissions and their outputs, comparison pairs, re-checks; model backends and
+their answers (pre-labels, automatic ratings)
 
 Revision ID: 0007
 Revises: 0001
@@ -297,8 +298,63 @@ def upgrade() -> None:
         op.f("ix_comparison_pair_campaign_id"), "comparison_pair", ["campaign_id"], unique=False
     )
 
+    op.create_table(
+        "model_backend",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("org_id", sa.String(length=24), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("target", sa.Text(), nullable=False),
+        sa.Column("created_at", quorum.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organization.id"],
+            name=op.f("fk_model_backend_org_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_model_backend")),
+        sa.UniqueConstraint("org_id", "name", name=op.f("uq_model_backend_org_id_name")),
+    )
+    op.create_index(op.f("ix_model_backend_org_id"), "model_backend", ["org_id"], unique=False)
+    op.create_table(
+        "model_answer",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("task_id", sa.String(length=24), nullable=False),
+        sa.Column("backend_id", sa.String(length=24), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column(
+            "response",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("confidence", sa.Float(), nullable=False),
+        sa.Column("created_at", quorum.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["backend_id"],
+            ["model_backend.id"],
+            name=op.f("fk_model_answer_backend_id_model_backend"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["task.id"], name=op.f("fk_model_answer_task_id_task"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_model_answer")),
+        sa.UniqueConstraint(
+            "task_id", "backend_id", "role", name=op.f("uq_model_answer_task_id_backend_id_role")
+        ),
+    )
+    op.create_index(
+        op.f("ix_model_answer_backend_id"), "model_answer", ["backend_id"], unique=False
+    )
+    op.create_index(op.f("ix_model_answer_task_id"), "model_answer", ["task_id"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_model_answer_task_id"), table_name="model_answer")
+    op.drop_index(op.f("ix_model_answer_backend_id"), table_name="model_answer")
+    op.drop_table("model_answer")
+    op.drop_index(op.f("ix_model_backend_org_id"), table_name="model_backend")
+    op.drop_table("model_backend")
     op.drop_index(op.f("ix_comparison_pair_campaign_id"), table_name="comparison_pair")
     op.drop_table("comparison_pair")
     op.drop_index(op.f("ix_submission_output_prompt_id"), table_name="submission_output")

@@ -1,0 +1,53 @@
+"""Model-assisted labeling I/O: backends, runs over a project's tasks, and their reports."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Write(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BackendCreate(Write):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["http", "python"]
+    target: str = Field(min_length=1, description="the URL, or 'package.module:function'")
+
+
+class BackendRead(BaseModel):
+    id: str
+    name: str
+    kind: str
+    target: str
+    created_at: datetime
+
+
+class BackendRun(Write):
+    project: str
+    role: Literal["prelabel", "rater"]
+    limit: int = Field(100, ge=1, le=10_000)
+
+
+class BackendRunResult(BaseModel):
+    answered: int
+
+
+class PreLabelRead(BaseModel):
+    backend: str
+    response: dict[str, Any]
+    confidence: float
+
+
+class BackendReport(BaseModel):
+    backend: str
+    project: str
+    prelabeled_tasks: int
+    human_responses_on_prelabels: int
+    accepted_unchanged: int
+    acceptance_rate: float | None = Field(description="share of responses equal to the pre-label")
+    rated_tasks: int
+    rater_agreement_with_humans: float | None = Field(
+        description="mean task-type score between the model's rating and each human response"
+    )

@@ -1,0 +1,45 @@
+"""A deterministic model server on a local port, speaking the backend protocol, and the same
+model as a Python entry point."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.dispatch.conftest import make_worker  # noqa: F401  (a fixture used here)
+
+
+def keyword_model(task_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Says "good" when the text has "great" in it, else "bad"; surer about the first."""
+    great = "great" in params["attachment"].lower()
+    return {
+        "response": {"category": "good" if great else "bad"},
+        "confidence": 0.9 if great else 0.6,
+    }
+
+
+class _ModelHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = json.dumps(keyword_model(request["type"], request["params"])).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def model_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ModelHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/suggest"
+    server.shutdown()
+    thread.join(timeout=5)

@@ -1,0 +1,109 @@
+"""Model backends: pre-labels shown to workers and their acceptance, and a model as one more
+rater whose answers stay apart from human ones."""
+
+from tests.dispatch.conftest import add_task, categorization_project
+
+TEXTS = ["A great meal", "Great service", "Cold soup", "Rude waiter"]
+
+
+def test_prelabels_from_an_http_model_are_shown_and_their_acceptance_is_reported(
+    tenant, make_worker, model_server
+):
+    categorization_project(tenant, "sentiment")
+    for text in TEXTS:
+        add_task(tenant, "sentiment", attachment=text)
+    created = tenant.client.post(
+        "/v1/assist/backends", json={"name": "keywords", "kind": "http", "target": model_server}
+    )
+    assert created.status_code == 200, created.text
+    run = tenant.client.post(
+        "/v1/assist/backends/keywords/runs", json={"project": "sentiment", "role": "prelabel"}
+    )
+    assert run.json() == {"answered": 4}
+    again = tenant.client.post(
+        "/v1/assist/backends/keywords/runs", json={"project": "sentiment", "role": "prelabel"}
+    )
+    assert again.json() == {"answered": 0}
+
+    worker = make_worker(tenant, projects=("sentiment",))
+    truth = {
+        "A great meal": "good",
+        "Great service": "good",
+        "Cold soup": "bad",
+        "Rude waiter": "good",
+    }
+    for _ in TEXTS:
+        assignment = worker.next().json()
+        prelabel = worker.client.get(
+            f"/v1/worker/assignments/{assignment['assignment_id']}/prelabel"
+        )
+        assert prelabel.status_code == 200, prelabel.text
+        assert prelabel.json()["backend"] == "keywords"
+        answer = {"category": truth[assignment["params"]["attachment"]]}
+        assert worker.submit(assignment["assignment_id"], answer).status_code == 200
+
+    report = tenant.client.get(
+        "/v1/assist/backends/keywords/report", params={"project": "sentiment"}
+    ).json()
+    assert report == {
+        "backend": "keywords",
+        "project": "sentiment",
+        "prelabeled_tasks": 4,
+        "human_responses_on_prelabels": 4,
+        "accepted_unchanged": 3,
+        "acceptance_rate": 0.75,
+        "rated_tasks": 0,
+        "rater_agreement_with_humans": None,
+    }
+
+
+def test_a_python_entry_point_rates_as_a_model_rater_kept_apart_from_humans(tenant, make_worker):
+    categorization_project(tenant, "sentiment")
+    for text in TEXTS:
+        add_task(tenant, "sentiment", attachment=text)
+    entry_point = "tests.assist.conftest:keyword_model"
+    created = tenant.client.post(
+        "/v1/assist/backends", json={"name": "judge", "kind": "python", "target": entry_point}
+    )
+    assert created.status_code == 200, created.text
+    rated = tenant.client.post(
+        "/v1/assist/backends/judge/runs", json={"project": "sentiment", "role": "rater"}
+    )
+    assert rated.json() == {"answered": 4}
+
+    worker = make_worker(tenant, projects=("sentiment",))
+    for _ in TEXTS:
+        assignment = worker.next().json()
+        assert (
+            worker.client.get(
+                f"/v1/worker/assignments/{assignment['assignment_id']}/prelabel"
+            ).status_code
+            == 404
+        )
+        worker.submit(assignment["assignment_id"], {"category": "good"})
+    tasks = tenant.client.get("/v1/tasks", params={"project": "sentiment"}).json()["docs"]
+    assert {t["response"]["category"] for t in tasks} == {"good"}  # the model's "bad" is not in
+
+    report = tenant.client.get(
+        "/v1/assist/backends/judge/report", params={"project": "sentiment"}
+    ).json()
+    assert (report["rated_tasks"], report["rater_agreement_with_humans"]) == (4, 0.5)
+
+
+def test_a_backend_must_be_loadable_and_answer_in_the_task_shape(tenant):
+    missing = tenant.client.post(
+        "/v1/assist/backends", json={"name": "x", "kind": "python", "target": "nowhere:model"}
+    )
+    assert missing.status_code == 400
+    assert missing.json()["error"] == "entry point 'nowhere:model' cannot be loaded"
+    categorization_project(tenant, "sentiment")
+    add_task(tenant, "sentiment", attachment="Fine", categories=["ok", "not ok"])
+    tenant.client.post(
+        "/v1/assist/backends",
+        json={"name": "judge", "kind": "python", "target": "tests.assist.conftest:keyword_model"},
+    )
+    wrong = tenant.client.post(
+        "/v1/assist/backends/judge/runs", json={"project": "sentiment", "role": "prelabel"}
+    )
+    assert wrong.status_code == 400
+    assert "answered task" in wrong.json()["error"]
