@@ -1,6 +1,8 @@
 """Model backends: pre-labels shown to workers and their acceptance, and a model as one more
 rater whose answers stay apart from human ones."""
 
+import httpx
+
 from tests.dispatch.conftest import add_task, categorization_project
 
 TEXTS = ["A great meal", "Great service", "Cold soup", "Rude waiter"]
@@ -107,3 +109,16 @@ def test_a_backend_must_be_loadable_and_answer_in_the_task_shape(tenant):
     )
     assert wrong.status_code == 400
     assert "answered task" in wrong.json()["error"]
+
+
+def test_only_admins_register_backends_while_viewers_may_read(tenant, server):
+    made = {
+        role: tenant.client.post("/v1/keys", json={"role": role}).json()["secret"]
+        for role in ("member", "viewer")
+    }
+    body = {"name": "judge", "kind": "python", "target": "tests.assist.conftest:keyword_model"}
+    for role, key in made.items():
+        with httpx.Client(base_url=server.url, auth=(key, "")) as client:
+            refused = client.post("/v1/assist/backends", json=body)
+            assert refused.status_code == 403, (role, refused.text)
+            assert client.get("/v1/assist/backends").status_code == 200

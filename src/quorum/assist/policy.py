@@ -1,0 +1,19 @@
+"""Who may do what with model backends: viewers read reports, admins register backends (they run
+code or call URLs for the organization), members run them over projects."""
+
+from quorum.accounts.policy import require_role, require_write
+from quorum.accounts.schemas import Caller
+
+
+def read_backends(caller: Caller) -> None:
+    require_role(caller, "viewer")
+
+
+def run_backends(caller: Caller) -> None:
+    require_role(caller, "member")
+    require_write(caller)
+
+
+def register_backends(caller: Caller) -> None:
+    require_role(caller, "admin")
+    require_write(caller)
