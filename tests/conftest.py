@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -186,9 +187,11 @@ def api(tenant: Tenant) -> httpx.Client:
 
 class ServeProcess:
     """A real ``quorum serve`` subprocess on a free port, for tests of the whole program
-    (the official client, crash safety). Extra environment variables become settings."""
+    (the official client, crash safety). Extra environment variables become settings; the
+    server's JSON logs go to ``log_path`` when given."""
 
-    def __init__(self, database_url: str, **env: str) -> None:
+    def __init__(self, database_url: str, log_path: Path | None = None, **env: str) -> None:
+        self.log_path = log_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "QUORUM_DATABASE_URL": database_url, **env}
@@ -198,7 +201,7 @@ class ServeProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "quorum", "serve", "--port", str(self.port)],
             env=self.env,
-            stdout=subprocess.DEVNULL,
+            stdout=self.log_path.open("ab") if self.log_path else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 30

@@ -4,6 +4,8 @@ Commands that create something print only its id or key on standard output, so s
 capture it; every other message goes to standard error.
 """
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +14,11 @@ import uvicorn
 from rich.console import Console
 
 from quorum.accounts import service as accounts
+from quorum.accounts.schemas import Role
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.errors import DomainError
+from quorum.ops.logs import log_config
 from quorum.payouts import service as payouts
 from quorum.settings import get_settings
 
@@ -34,6 +38,9 @@ def _engine():  # type: ignore[no-untyped-def]
 
 
 def _run_server(host: str, port: int, workers: int) -> None:
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker process writes its request metrics here; /metrics adds them all up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="quorum-metrics-")
     uvicorn.run(
         "quorum.app:create_app_from_environment",
         factory=True,
@@ -41,6 +48,7 @@ def _run_server(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="warning",
+        log_config=log_config(get_settings().log_level),
         timeout_graceful_shutdown=30,
     )
 
@@ -107,6 +115,8 @@ def key_create(
     org: Annotated[str, typer.Option(help="Organization name.")],
     test: Annotated[bool, typer.Option("--test", help="A test key instead of a live one.")] = False,
     name: Annotated[str, typer.Option(help="A label to recognize the key by.")] = "",
+    role: Annotated[Role, typer.Option(help="What the key may do.")] = "owner",
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every write.")] = False,
 ) -> None:
     """Create an API key; prints the secret, which is never shown again."""
     engine = _engine()
@@ -114,7 +124,12 @@ def key_create(
     with transaction(session_factory(engine)) as db:
         organization = accounts.get_organization_by_name(db, name=org)
         key = accounts.create_api_key(
-            db, org_id=organization.id, kind="test" if test else "live", name=name
+            db,
+            org_id=organization.id,
+            kind="test" if test else "live",
+            name=name,
+            role=role,
+            scope="read" if read_only else "full",
         )
         typer.echo(key.secret)
 
