@@ -20,6 +20,7 @@ from quorum.api.ratelimit import login_limiters, request_limiter
 from quorum.assist.router import router as assist_router
 from quorum.assist.router import worker_router as assist_worker_router
 from quorum.audit.router import router as audit_router
+from quorum.blobs import BLOB_ROUTE
 from quorum.callbacks.jobs import CallbackSender
 from quorum.callbacks.router import router as callbacks_router
 from quorum.db import create_db_engine, session_factory
@@ -29,6 +30,7 @@ from quorum.dispatch.router import operator_router as dispatch_operator_router
 from quorum.dispatch.router import worker_router as dispatch_worker_router
 from quorum.evaluation.router import owner_router as evaluation_owner_router
 from quorum.evaluation.router import router as evaluation_router
+from quorum.exports.router import router as exports_router
 from quorum.ops.metrics import DatabaseGauges
 from quorum.ops.requests import RequestContext
 from quorum.ops.router import router as ops_router
@@ -36,6 +38,7 @@ from quorum.ownership.router import router as ownership_router
 from quorum.payouts.router import operator_router as payouts_operator_router
 from quorum.payouts.router import worker_router as payouts_worker_router
 from quorum.settings import Settings, get_settings
+from quorum.tasks.ingest_router import router as ingest_router
 from quorum.tasks.router import DOCUMENTED_SCHEMAS
 from quorum.tasks.router import router as tasks_router
 from quorum.web.router import router as web_router
@@ -95,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks_router)
     app.include_router(keys_router)
     app.include_router(callbacks_router)
+    app.include_router(ingest_router)
+    app.include_router(exports_router)
     app.include_router(audit_router)
     app.include_router(ownership_router)
     app.include_router(ops_router)
@@ -113,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    blobs = StaticFiles(directory=settings.home / "blobs", check_dir=False)
+    app.mount(BLOB_ROUTE, blobs, name="blobs")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -6,6 +6,7 @@ capture it; every other message goes to standard error.
 
 import os
 import tempfile
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -158,6 +159,320 @@ def payouts_run(
     partial.replace(out)
     err.print(f"paid {run.total_cents / 100:.2f} to {run.worker_count} workers; CSV in {out}")
     typer.echo(run.id)
+
+
+# The customer's workflow: projects, batches, import, status, export, callbacks.
+
+projects_app = typer.Typer(help="Projects (through the API).", no_args_is_help=True)
+batches_app = typer.Typer(help="Batches (through the API).", no_args_is_help=True)
+callbacks_app = typer.Typer(help="Callback deliveries (through the API).", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+app.add_typer(batches_app, name="batches")
+app.add_typer(callbacks_app, name="callbacks")
+
+ApiKeyOption = Annotated[str, typer.Option("--key", envvar="QUORUM_API_KEY", help="API key.")]
+ApiUrlOption = Annotated[
+    str, typer.Option("--url", envvar="QUORUM_API_URL", help="Quorum server URL.")
+]
+DirectUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="QUORUM_API_URL",
+        help="Go through this server; without it, straight to the database (the fast path).",
+    ),
+]
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+
+
+def _client(key: str, url: str):  # type: ignore[no-untyped-def]
+    from quorum.client import Client
+
+    return Client(key, url)
+
+
+def _echo_json(value: object) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@projects_app.command("create")
+def projects_create(
+    name: str,
+    task_type: Annotated[str, typer.Option("--type", help="Task type of the project.")],
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+    params: Annotated[str, typer.Option(help="Default task params, as JSON.")] = "{}",
+    callback_url: Annotated[str | None, typer.Option(help="Default callback URL.")] = None,
+) -> None:
+    """Create a project; prints its id."""
+    with _client(key, url) as client:
+        extra = {"callback_url": callback_url} if callback_url else {}
+        project = client.create_project(name, task_type, params=json.loads(params), **extra)
+    typer.echo(project.id)
+
+
+@projects_app.command("list")
+def projects_list(key: ApiKeyOption, url: ApiUrlOption = DEFAULT_API_URL) -> None:
+    """Projects of the organization, one name per line."""
+    with _client(key, url) as client:
+        for project in client.projects():
+            typer.echo(f"{project.name}\t{project.type}")
+
+
+@batches_app.command("create")
+def batches_create(
+    name: str,
+    project: Annotated[str, typer.Option(help="Project of the batch.")],
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+) -> None:
+    """Create a batch in staging; prints its id."""
+    with _client(key, url) as client:
+        typer.echo(client.create_batch(name, project).id)
+
+
+@batches_app.command("finalize")
+def batches_finalize(name: str, key: ApiKeyOption, url: ApiUrlOption = DEFAULT_API_URL) -> None:
+    """Release a batch's tasks to the workforce."""
+    with _client(key, url) as client:
+        client.finalize_batch(name)
+    err.print(f"finalized {name}")
+
+
+@batches_app.command("list")
+def batches_list(
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+    project: Annotated[str | None, typer.Option(help="Only this project's.")] = None,
+) -> None:
+    """Batches with their status, one per line."""
+    filters = {"project": project} if project else {}
+    with _client(key, url) as client:
+        for batch in client.batches(**filters):
+            typer.echo(f"{batch.name}\t{batch.project}\t{batch.status}")
+
+
+@app.command()
+def status(batch: str, key: ApiKeyOption, url: ApiUrlOption = DEFAULT_API_URL) -> None:
+    """A batch's status and task counts, as JSON."""
+    with _client(key, url) as client:
+        _echo_json(client.batch_status(batch).model_dump())
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file, or datasets folder.")],
+    project: Annotated[str, typer.Option(help="Project the tasks go to.")],
+    key: ApiKeyOption,
+    url: DirectUrlOption = None,
+    batch: Annotated[str | None, typer.Option(help="Batch the tasks go to.")] = None,
+    source_format: Annotated[
+        str | None, typer.Option("--format", help="jsonl, csv, parquet or hf (default: guessed).")
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="target=column (or target=json:column); repeatable."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="Split of a datasets folder.")] = "train",
+    atomic: Annotated[bool, typer.Option(help="All rows or none.")] = False,
+    images: Annotated[
+        bool, typer.Option(help="Copy each row's attachment (file or URL) to the blob store.")
+    ] = False,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write rejected rows here (JSONL: line, reason).")
+    ] = None,
+) -> None:
+    """Import tasks in bulk; re-running creates nothing twice (rows are keyed by unique_id).
+
+    Exits with status 1 when any row was rejected (none is created if --atomic).
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from quorum.blobs import BlobStore
+    from quorum.tasks import ingest
+
+    fmt = source_format or ingest.detect_format(source)
+    mapping = ingest.parse_mapping(map_ or []) or None
+    total = ingest.count_rows(source, fmt, split=split)
+    rows = ingest.read_rows(source, fmt, split=split)
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    with progress:
+        bar = progress.add_task("import", total=total, rate="")
+
+        def advance(count: int) -> None:
+            progress.advance(bar, count)
+            speed = progress.tasks[0].speed
+            progress.update(bar, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+        if url:
+            if images or atomic:
+                raise typer.BadParameter("--images and --atomic need the direct database path")
+            report = _import_through_api(key, url, project, batch, mapping, rows, advance)
+        else:
+            settings = get_settings()
+            engine = _engine()
+            upgrade(engine)
+            sessions = session_factory(engine)
+            with transaction(sessions) as db:
+                org_id = accounts.authenticate(db, secret=key).org_id
+            blobs = BlobStore(settings.home / "blobs", settings.public_url) if images else None
+            report = ingest.run_import(
+                sessions,
+                org_id=org_id,
+                project=project,
+                batch=batch,
+                rows=rows,
+                mapping=mapping,
+                atomic=atomic,
+                blobs=blobs,
+                relative_to=source.parent,
+                on_progress=advance,
+            )
+    if rejects is not None:
+        with rejects.open("w") as out:
+            for error in report.rejected:
+                out.write(json.dumps({"line": error.line, "reason": error.reason}) + "\n")
+    for error in report.rejected[:20]:
+        err.print(f"line {error.line}: {error.reason}", markup=False)
+    if len(report.rejected) > 20:
+        err.print(f"… and {len(report.rejected) - 20} more rejected rows")
+    nothing = " (atomic: nothing imported)" if atomic and report.rejected else ""
+    err.print(
+        f"created {report.created:,}, already there {report.existing:,}, "
+        f"rejected {len(report.rejected):,}{nothing}"
+    )
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+def _import_through_api(key, url, project, batch, mapping, rows, advance):  # type: ignore[no-untyped-def]
+    """Send rows through the SDK; unreadable rows are reported without being sent."""
+    from quorum.tasks.ingest import ImportReport, RowError
+
+    report = ImportReport()
+    with _client(key, url) as client:
+        pending: list[tuple[int, dict]] = []
+
+        def flush() -> None:
+            body = {
+                "rows": [row for _, row in pending],
+                "batch": batch,
+                "mapping": mapping,
+                "first_line": 1,
+            }
+            reply = client.request("POST", f"/v1/projects/{project}/import", json=body).json()
+            report.created += reply["created"]
+            report.existing += reply["existing"]
+            lines = [line for line, _ in pending]
+            report.rejected.extend(
+                RowError(lines[e["line"] - 1], e["reason"]) for e in reply["rejected"]
+            )
+            advance(len(pending))
+            pending.clear()
+
+        for line, row in rows:
+            if isinstance(row, RowError):
+                report.rejected.append(row)
+                advance(1)
+                continue
+            pending.append((line, row))
+            if len(pending) >= 1000:
+                flush()
+        if pending:
+            flush()
+    report.rejected.sort(key=lambda e: e.line)
+    return report
+
+
+@app.command("export")
+def export_command(
+    project: Annotated[str, typer.Option(help="Project to export.")],
+    export_format: Annotated[
+        str, typer.Option("--format", help="jsonl, sft, dpo, parquet, coco, yolo or hf.")
+    ],
+    out: Annotated[Path, typer.Option(help="File (or folder, for coco, yolo, hf) to write.")],
+    key: ApiKeyOption,
+    url: DirectUrlOption = None,
+    batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
+    include: Annotated[
+        str, typer.Option(help="accepted (default), completed, or all tasks.")
+    ] = "accepted",
+) -> None:
+    """Export tasks, streaming; through a server, folder formats arrive as a zip at --out."""
+    from quorum.blobs import BlobStore
+    from quorum.exports.service import write_export
+
+    if url:
+        with _client(key, url) as client:
+            client.export(project, export_format, out, batch=batch, include=include)
+        err.print(f"exported to {out}")
+        return
+    settings = get_settings()
+    sessions = session_factory(_engine())
+    with transaction(sessions) as db:
+        org_id = accounts.authenticate(db, secret=key).org_id
+        stats = write_export(
+            db,
+            org_id=org_id,
+            project=project,
+            batch=batch,
+            selection=include,  # type: ignore[arg-type]
+            export_format=export_format,
+            target=out,
+            blobs=BlobStore(settings.home / "blobs", settings.public_url),
+        )
+    skipped = ", ".join(f"{n} {reason}" for reason, n in stats.skipped.items())
+    err.print(
+        f"exported {stats.rows:,} rows to {out}" + (f" (skipped {skipped})" if skipped else "")
+    )
+
+
+@callbacks_app.command("list")
+def callbacks_list(
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+    state: Annotated[str | None, typer.Option(help="pending, delivered or dead.")] = None,
+) -> None:
+    """Callback events, one per line: id, state, attempts, task, last error."""
+    with _client(key, url) as client:
+        for event in client.callbacks(state=state):
+            typer.echo(
+                f"{event.id}\t{event.state}\t{event.attempts}\t{event.task_id}\t"
+                f"{event.last_error or ''}"
+            )
+
+
+@callbacks_app.command("redeliver")
+def callbacks_redeliver(
+    event_id: str, key: ApiKeyOption, url: ApiUrlOption = DEFAULT_API_URL
+) -> None:
+    """Queue a (dead or delivered) callback event again."""
+    with _client(key, url) as client:
+        client.redeliver_callback(event_id)
+    err.print(f"queued {event_id} for redelivery")
+
+
+@app.command()
+def worker() -> None:
+    """Deliver callbacks until stopped (SIGINT or SIGTERM); run as many as you like."""
+    import signal
+
+    from quorum.callbacks.jobs import CallbackSender
+
+    settings = get_settings()
+    sender = CallbackSender(settings, session_factory(_engine()))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: sender.stopping.set())
+    err.print("delivering callbacks; Ctrl-C to stop")
+    sender.run()
+    sender.stop()
 
 
 def main() -> None:

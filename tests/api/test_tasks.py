@@ -21,6 +21,7 @@ SCALE_TASK_FIELDS = {
     "required_responses",
     "is_test",
     "customer_review_status",
+    "callback_succeeded",
     "created_at",
     "updated_at",
     "completed_at",

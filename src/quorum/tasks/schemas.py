@@ -109,8 +109,8 @@ class TaskCommon(Write):
     instruction: str = ""
     callback_url: str | None = None
     unique_id: str | None = Field(None, min_length=1, max_length=255)
-    metadata: dict[str, Any] = {}
-    tags: list[str] = []
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
     priority: int = Field(0, ge=-1000, le=1000)
     required_responses: int | None = Field(None, ge=1, le=100)
 

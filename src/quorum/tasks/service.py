@@ -269,53 +269,66 @@ def create_task(
     db: Session, *, org_id: str, task_type: str, body: dict[str, Any], is_test: bool = False
 ) -> Task:
     """Validate a Scale-style task body (common fields plus the type's params) and store it."""
-    kind = get_task_type(task_type)
-    try:
-        common = TaskCommon.model_validate(
-            {k: v for k, v in body.items() if k in TASK_COMMON_FIELDS}
-        )
-    except ValidationError as exc:
-        raise invalid_from_validation(exc) from None
+    get_task_type(task_type)
+    common = parse_task_common(body)
     project, batch = _task_home(db, org_id=org_id, common=common)
     if project.type != task_type:
         raise Invalid(
             f"project {project.name!r} holds {project.type} tasks, not {task_type}", field="project"
         )
-    if common.callback_url is not None:
-        check_callback_url(common.callback_url)
-    defaults = {k: v for k, v in project.params.items() if k not in PROJECT_PARAM_EXTRAS}
-    own = {k: v for k, v in body.items() if k not in TASK_COMMON_FIELDS}
-    try:
-        params = kind.Params.model_validate({**defaults, **own})
-    except ValidationError as exc:
-        raise invalid_from_validation(exc, whole="params") from None
+    values = new_task_values(project=project, batch=batch, common=common, body=body)
     if common.unique_id is not None:
         _ensure_unique_id_free(db, org_id=org_id, unique_id=common.unique_id)
-    instruction = "\n\n".join(
-        part for part in (common.instruction, project.params.get("instruction", "")) if part
-    )
-    task = Task(
-        org_id=org_id,
-        project_id=project.id,
-        batch_id=batch.id if batch else None,
-        type=task_type,
-        instruction=instruction,
-        params=params.model_dump(mode="json", exclude_unset=True),
-        response=None,
-        callback_url=common.callback_url,
-        metadata_=common.metadata,
-        tags=common.tags,
-        unique_id=common.unique_id,
-        priority=common.priority,
-        required_responses=common.required_responses or project.required_responses,
-        is_test=is_test,
-    )
+    task = Task(**values, is_test=is_test)
     db.add(task)
     try:
         db.flush()
     except IntegrityError:
         raise _unique_id_conflict(common.unique_id) from None
     return task
+
+
+def parse_task_common(body: dict[str, Any]) -> TaskCommon:
+    """The fields every task type shares, validated out of a task body."""
+    try:
+        return TaskCommon.model_validate({k: v for k, v in body.items() if k in TASK_COMMON_FIELDS})
+    except ValidationError as exc:
+        raise invalid_from_validation(exc) from None
+
+
+def new_task_values(
+    *, project: Project, batch: Batch | None, common: TaskCommon, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Validate the type's params over the project's defaults; the columns of the new task.
+
+    The one validation of a task body, shared by the API (one task) and bulk imports.
+    """
+    if common.callback_url is not None:
+        check_callback_url(common.callback_url)
+    defaults = {k: v for k, v in project.params.items() if k not in PROJECT_PARAM_EXTRAS}
+    own = {k: v for k, v in body.items() if k not in TASK_COMMON_FIELDS}
+    try:
+        params = get_task_type(project.type).Params.model_validate({**defaults, **own})
+    except ValidationError as exc:
+        raise invalid_from_validation(exc, whole="params") from None
+    instruction = "\n\n".join(
+        part for part in (common.instruction, project.params.get("instruction", "")) if part
+    )
+    return {
+        "org_id": project.org_id,
+        "project_id": project.id,
+        "batch_id": batch.id if batch else None,
+        "type": project.type,
+        "instruction": instruction,
+        "params": params.model_dump(mode="json", exclude_unset=True),
+        "response": None,
+        "callback_url": common.callback_url,
+        "metadata_": common.metadata,
+        "tags": common.tags,
+        "unique_id": common.unique_id,
+        "priority": common.priority,
+        "required_responses": common.required_responses or project.required_responses,
+    }
 
 
 def _task_home(db: Session, *, org_id: str, common: TaskCommon) -> tuple[Project, Batch | None]:

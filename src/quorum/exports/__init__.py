@@ -1,0 +1,1 @@
+"""Dataset exports: completed tasks streamed out in the formats training code reads."""

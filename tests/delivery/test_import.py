@@ -1,0 +1,149 @@
+"""Bulk import from the CLI: every format, idempotent, bad rows reported while good rows go in."""
+
+import csv
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from quorum.db import transaction
+from quorum.tasks.models import Task
+from tests.delivery.conftest import write_jsonl
+from tests.factories import create_project
+
+
+def task_rows(sessions, org_id):
+    with transaction(sessions) as db:
+        tasks = db.scalars(select(Task).where(Task.org_id == org_id).order_by(Task.id))
+        return [(t.unique_id, t.params) for t in tasks]
+
+
+def count(sessions, org_id):
+    with transaction(sessions) as db:
+        return db.scalar(select(func.count()).select_from(Task).where(Task.org_id == org_id))
+
+
+def categorization_project(tenant):
+    create_project(tenant.client, "categorization", "sentiment", params={"categories": ["+", "-"]})
+
+
+def test_jsonl_import_is_idempotent_on_unique_id(cli, tenant, sessions, tmp_path):
+    categorization_project(tenant)
+    source = write_jsonl(
+        tmp_path / "rows.jsonl",
+        [{"attachment": f"text {i}", "unique_id": f"row-{i}"} for i in range(50)],
+    )
+    first = cli("import", source, "--project", "sentiment", "--key", tenant.key)
+    assert first.exit_code == 0, first.output
+    assert "created 50, already there 0, rejected 0" in first.output
+    again = cli("import", source, "--project", "sentiment", "--key", tenant.key)
+    assert again.exit_code == 0
+    assert "created 0, already there 50, rejected 0" in again.output
+    rows = task_rows(sessions, tenant.org_id)
+    assert [uid for uid, _ in rows] == [f"row-{i}" for i in range(50)]
+    assert rows[0][1] == {"attachment": "text 0", "categories": ["+", "-"]}
+
+
+def test_bad_rows_are_reported_with_their_line_and_the_rest_go_in(cli, tenant, sessions, tmp_path):
+    categorization_project(tenant)
+    source = write_jsonl(
+        tmp_path / "rows.jsonl",
+        [
+            {"text": "fine", "id": "a"},
+            '{"text": "broken", ',
+            {"id": "no-text"},
+            {"text": "fine too", "id": "b"},
+            {"text": 12, "id": "wrong-type"},
+            {"text": "late", "id": "c"},
+        ],
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    result = cli(
+        "import", source, "--project", "sentiment", "--key", tenant.key,
+        "--map", "attachment=text", "--map", "unique_id=id", "--rejects", rejects,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    reported = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [r["line"] for r in reported] == [2, 3, 5]
+    assert reported[0]["reason"].startswith("not valid JSON:")
+    assert reported[1]["reason"] == "missing column 'text' (mapped to attachment)"
+    assert reported[2]["reason"] == "attachment: Input should be a valid string"
+    assert [uid for uid, _ in task_rows(sessions, tenant.org_id)] == ["a", "b", "c"]
+
+
+def test_atomic_import_keeps_every_row_out_when_one_is_bad(cli, tenant, sessions, tmp_path):
+    categorization_project(tenant)
+    source = write_jsonl(tmp_path / "rows.jsonl", [{"attachment": "ok"}, {"attachment": ""}])
+    result = cli("import", source, "--project", "sentiment", "--key", tenant.key, "--atomic")
+    assert result.exit_code == 1
+    assert "line 2: attachment" in result.output
+    assert "(atomic: nothing imported)" in result.output
+    assert count(sessions, tenant.org_id) == 0
+
+
+def test_csv_parquet_and_datasets_folders_import_alike(cli, tenant, sessions, tmp_path):
+    import datasets
+
+    categorization_project(tenant)
+    rows = [{"text": f"t{i}", "id": f"{kind}-{i}"} for kind in ("x",) for i in range(3)]
+    with (tmp_path / "rows.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["text", "id"])
+        writer.writeheader()
+        writer.writerows([{**r, "id": "csv-" + r["id"]} for r in rows])
+    parquet_rows = [{**r, "id": "pq-" + r["id"]} for r in rows]
+    pq.write_table(pa.Table.from_pylist(parquet_rows), tmp_path / "rows.parquet")
+    datasets.Dataset.from_list([{**r, "id": "hf-" + r["id"]} for r in rows]).save_to_disk(
+        tmp_path / "rows_hf"
+    )
+    for source in ("rows.csv", "rows.parquet", "rows_hf"):
+        result = cli(
+            "import", tmp_path / source, "--project", "sentiment", "--key", tenant.key,
+            "--map", "attachment=text", "--map", "unique_id=id", "--map", "metadata.source=id",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    uids = [uid for uid, _ in task_rows(sessions, tenant.org_id)]
+    assert uids == [f"{p}-x-{i}" for p in ("csv", "pq", "hf") for i in range(3)]
+
+
+def test_images_are_copied_to_the_blob_store_and_unreachable_ones_rejected(
+    cli, tenant, sessions, tmp_path
+):
+    create_project(
+        tenant.client,
+        "imageannotation",
+        "street",
+        params={"geometries": {"box": {"objects_to_annotate": ["car"]}}},
+    )
+    (tmp_path / "street.png").write_bytes(b"\x89PNG fake image bytes")
+    source = write_jsonl(
+        tmp_path / "rows.jsonl",
+        [
+            {"attachment": "street.png", "unique_id": "local"},
+            {"attachment": "http://127.0.0.1:9/missing.jpg", "unique_id": "unreachable"},
+            {"attachment": "nowhere.png", "unique_id": "no-file"},
+        ],
+    )
+    result = cli("import", source, "--project", "street", "--key", tenant.key, "--images")
+    assert result.exit_code == 1
+    assert "line 2: attachment: could not fetch http://127.0.0.1:9/missing.jpg" in result.output
+    assert "line 3: attachment: no image file at" in result.output
+    ((uid, params),) = task_rows(sessions, tenant.org_id)
+    assert uid == "local"
+    assert params["attachment"].startswith("http://127.0.0.1:8000/blobs/")
+    assert params["attachment"].endswith(".png")
+
+
+def test_sdk_imports_an_in_memory_dataset(server, tenant, sessions):
+    import datasets
+
+    from quorum import Client
+
+    categorization_project(tenant)
+    dataset = datasets.Dataset.from_dict({"text": ["a", "b", ""], "id": ["1", "2", "3"]})
+    with Client(tenant.key, server.url) as client:
+        report = client.import_tasks(
+            "sentiment", dataset, mapping={"attachment": "text", "unique_id": "id"}, chunk_rows=2
+        )
+    assert (report.created, report.existing) == (2, 0)
+    assert [(e.line, e.reason.split(":")[0]) for e in report.rejected] == [(3, "attachment")]
