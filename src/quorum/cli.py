@@ -4,9 +4,9 @@ Commands that create something print only its id or key on standard output, so s
 capture it; every other message goes to standard error.
 """
 
+import json
 import os
 import tempfile
-import json
 from pathlib import Path
 from typing import Annotated
 
