@@ -129,3 +129,14 @@ def sign_in(page: Page, worker: Worker) -> None:
     page.fill("input[name=password]", worker.password)
     page.click("button[type=submit]")
     page.wait_for_url("**/work")
+
+
+def wait_ready(page: Page) -> None:
+    """The task's tool is mounted and listening (keys pressed before that would be lost)."""
+    page.wait_for_selector("#task[data-ready=true]")
+
+
+def start_working(page: Page, project: str) -> None:
+    page.goto("/work")
+    page.click(f"article[data-project='{project}'] >> text=Start working")
+    wait_ready(page)

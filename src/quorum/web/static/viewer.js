@@ -2,4 +2,7 @@
 import { bindKeys, mountTool } from "./task.js";
 
 const section = document.getElementById("task");
-if (section) mountTool(section).then(({ tool }) => bindKeys(section, { tool }));
+if (section) mountTool(section).then(({ tool }) => {
+    bindKeys(section, { tool });
+    section.dataset.ready = "true";
+  });

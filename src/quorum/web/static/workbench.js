@@ -80,6 +80,7 @@ async function open(section) {
   section.querySelector(".submit-button")?.addEventListener("click", submit);
   section.querySelector(".skip-button")?.addEventListener("click", skip);
   const stopKeys = bindKeys(section, { tool, submit, skip });
+  section.dataset.ready = "true";
 }
 
 async function next(section) {
