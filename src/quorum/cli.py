@@ -95,6 +95,9 @@ def demo(
     err.print(f"  API:      {base_url}/v1  (HTTP Basic, the key as user name)")
     err.print(f"  API docs: {base_url}/docs")
     err.print("  Try:      curl -u $KEY: " + f"{base_url}/v1/tasks?project=demo-categorization")
+    err.print(f"  Web app:  {base_url}/  (label as a worker)")
+    err.print(f"            worker {summary.worker_email}, password {summary.worker_password}")
+    err.print(f"            customers: {base_url}/customer/login with the API key below")
     err.print("  API key (shown once):")
     typer.echo(summary.api_key)
     if not seed_only:

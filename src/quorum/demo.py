@@ -8,10 +8,17 @@ from sqlalchemy.orm import Session
 
 from quorum.accounts import service as accounts
 from quorum.accounts.models import Organization
+from quorum.payouts import service as payouts
 from quorum.tasks import service as tasks
 from quorum.tasks.schemas import ProjectCreate
+from quorum.workforce import service as workforce
+from quorum.workforce.models import Worker
+from quorum.workforce.schemas import WorkerInvite, WorkerSignup
 
 DEMO_ORG = "Quorum Demo"
+DEMO_WORKER_EMAIL = "demo-worker@example.com"
+DEMO_WORKER_PASSWORD = "demo-worker-password"
+DEMO_PAY_CENTS = {"imageannotation": 40, "textcollection": 60, "chat": 80}
 
 
 @dataclass
@@ -19,6 +26,8 @@ class DemoSummary:
     org_name: str
     api_key: str
     projects: dict[str, int]
+    worker_email: str
+    worker_password: str
 
 
 def _demo_projects(base_url: str) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -147,5 +156,30 @@ def seed_demo(db: Session, *, base_url: str) -> DemoSummary:
                 tasks.create_task(
                     db, org_id=org.id, task_type=task_type, body={"project": name, **body}
                 )
+            payouts.set_project_rate(
+                db, org_id=org.id, project=name, cents=DEMO_PAY_CENTS.get(task_type, 10)
+            )
         counts[name] = len(bodies)
-    return DemoSummary(org_name=org.name, api_key=key.secret, projects=counts)
+    worker = _demo_worker(db, org_id=org.id)
+    for name in counts:
+        workforce.add_member(db, org_id=org.id, project=name, worker_id=worker.id)
+    return DemoSummary(
+        org_name=org.name,
+        api_key=key.secret,
+        projects=counts,
+        worker_email=DEMO_WORKER_EMAIL,
+        worker_password=DEMO_WORKER_PASSWORD,
+    )
+
+
+def _demo_worker(db: Session, *, org_id: str) -> Worker:
+    """The demo's worker account in the demo organization's pool, so the web app can be tried."""
+    worker = db.scalar(select(Worker).where(Worker.email == DEMO_WORKER_EMAIL))
+    if worker is not None:
+        return worker
+    _, invitation = workforce.invite_worker(
+        db, org_id=org_id, data=WorkerInvite(email=DEMO_WORKER_EMAIL, name="Demo Worker")
+    )
+    return workforce.sign_up(
+        db, data=WorkerSignup(invitation_token=invitation, password=DEMO_WORKER_PASSWORD)
+    )
