@@ -37,6 +37,9 @@ from quorum.ops.router import router as ops_router
 from quorum.ownership.router import router as ownership_router
 from quorum.payouts.router import operator_router as payouts_operator_router
 from quorum.payouts.router import worker_router as payouts_worker_router
+from quorum.quality.router import router as quality_router
+from quorum.review.router import operator_router as review_operator_router
+from quorum.review.router import reviewer_router
 from quorum.settings import Settings, get_settings
 from quorum.tasks.ingest_router import router as ingest_router
 from quorum.tasks.router import DOCUMENTED_SCHEMAS
@@ -103,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(ownership_router)
     app.include_router(ops_router)
+    app.include_router(quality_router)
+    app.include_router(review_operator_router)
+    app.include_router(reviewer_router)
     for router in (
         workforce_operator_router,
         workforce_worker_router,

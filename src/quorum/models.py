@@ -24,6 +24,8 @@ from quorum.payouts.models import (
     ProjectPayRate,
     TaskTypePayRate,
 )
+from quorum.quality.models import GoldResult, GoldTask, ProjectQuality, TaskConfidence, WorkerTrust
+from quorum.review.models import Review, TaskAudit
 from quorum.tasks.models import Batch, Project, Task
 from quorum.workforce.models import (
     ProjectMember,
@@ -46,6 +48,8 @@ __all__ = [
     "Campaign",
     "ComparisonPair",
     "EvaluationPrompt",
+    "GoldResult",
+    "GoldTask",
     "LedgerEntry",
     "ModelAnswer",
     "ModelBackendConfig",
@@ -58,18 +62,23 @@ __all__ = [
     "ProjectMember",
     "ProjectPayRate",
     "ProjectQualification",
+    "ProjectQuality",
     "ProjectWorkforce",
     "PromptIssue",
     "Qualification",
     "QualificationTestItem",
     "RateLimitWindow",
     "Recheck",
+    "Review",
     "Submission",
     "SubmissionOutput",
     "Task",
+    "TaskAudit",
+    "TaskConfidence",
     "TaskTypePayRate",
     "User",
     "Worker",
     "WorkerQualification",
     "WorkerToken",
+    "WorkerTrust",
 ]

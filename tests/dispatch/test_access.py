@@ -140,7 +140,7 @@ def test_redundancy_takes_distinct_workers_and_consolidates(tenant, make_worker)
     assert [r["task_completed"] for r in results] == [False, False, True]
     task = tenant.client.get(f"/v1/task/{task_id}").json()
     assert task["status"] == "completed"
-    assert task["response"] == GOOD
+    assert task["response"]["category"] == GOOD["category"]
 
 
 def test_skip_and_release_give_the_task_to_someone_else(tenant, make_worker):

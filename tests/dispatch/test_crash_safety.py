@@ -73,7 +73,7 @@ def test_acknowledged_submit_survives_sigkill(backend, fresh_database_url):
     with quorum_serve(url, port):
         task = httpx.get(f"{base}/v1/task/{task_id}", auth=(key, "")).json()
         history = httpx.get(f"{base}/v1/worker/assignments", headers=as_worker).json()
-    assert (task["status"], task["response"]) == ("completed", {"category": "bad"})
+    assert (task["status"], task["response"]["category"]) == ("completed", "bad")
     assert [(a["state"], a["response"]) for a in history["docs"]] == [
         ("submitted", {"category": "bad"})
     ]

@@ -32,7 +32,7 @@ def test_worker_takes_a_task_and_the_customer_gets_the_response(tenant, make_wor
     }
     task = tenant.client.get(f"/v1/task/{task_id}").json()
     assert task["status"] == "completed"
-    assert task["response"] == GOOD
+    assert task["response"]["category"] == GOOD["category"]
 
 
 def test_nothing_to_do_is_204(tenant, make_worker):

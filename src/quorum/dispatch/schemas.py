@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AssignmentState = Literal["active", "submitted", "expired", "skipped", "released"]
+AssignmentState = Literal["active", "submitted", "expired", "skipped", "released", "rejected"]
 
 
 class Write(BaseModel):

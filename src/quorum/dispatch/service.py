@@ -22,7 +22,8 @@ from quorum.dispatch.models import Assignment
 from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitResult
 from quorum.errors import Conflict, Forbidden, NotFound, invalid_from_validation
 from quorum.payouts import service as payouts
-from quorum.tasks import service as tasks
+from quorum.quality import service as quality
+from quorum.review import workflow
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasktypes import get_task_type
 from quorum.workforce import service as workforce
@@ -125,8 +126,17 @@ def next_task(
     lease_seconds = {
         r.project_id: r.lease_seconds for r in reachable if not r.missing_qualifications
     }
+    paused = quality.paused_project_ids(db, worker_id=worker.id, project_ids=list(lease_seconds))
+    if project_id is not None and project_id in paused:
+        raise Forbidden("you are paused on this project for low accuracy; ask an operator")
+    for paused_project in paused:
+        del lease_seconds[paused_project]
     if not lease_seconds:
         return None
+    # Gold tasks come at the project's gold rate, leased like any task (they have no room limit).
+    gold = quality.pick_gold(db, worker_id=worker.id, project_ids=list(lease_seconds))
+    if gold is not None:
+        return _lease(db, gold[0], gold[1], worker_id=worker.id, now=now, seconds=lease_seconds)
     skip: list[str] = []
     for _ in range(PICK_ATTEMPTS):
         query = _candidates(list(lease_seconds), worker.id, now, skip)
@@ -138,25 +148,37 @@ def next_task(
         if _taken(db, task_id=task.id, now=now) >= task.required_responses:
             skip.append(task.id)
             continue
-        assignment = Assignment(
-            id=new_id(),
-            org_id=task.org_id,
-            project_id=task.project_id,
-            task_id=task.id,
-            worker_id=worker.id,
-            state="active",
-            leased_at=now,
-            leased_until=now + timedelta(seconds=lease_seconds[task.project_id]),
-        )
-        db.add(assignment)
-        try:
-            db.flush()
-        except IntegrityError:
-            raise Conflict(
-                "another of your requests leased this task at the same moment; ask again"
-            ) from None
-        return _assignment_read(assignment, task, project_name)
+        return _lease(db, task, project_name, worker_id=worker.id, now=now, seconds=lease_seconds)
     return None
+
+
+def _lease(
+    db: Session,
+    task: Task,
+    project_name: str,
+    *,
+    worker_id: str,
+    now: datetime,
+    seconds: dict[str, int],
+) -> AssignmentRead:
+    assignment = Assignment(
+        id=new_id(),
+        org_id=task.org_id,
+        project_id=task.project_id,
+        task_id=task.id,
+        worker_id=worker_id,
+        state="active",
+        leased_at=now,
+        leased_until=now + timedelta(seconds=seconds[task.project_id]),
+    )
+    db.add(assignment)
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict(
+            "another of your requests leased this task at the same moment; ask again"
+        ) from None
+    return _assignment_read(assignment, task, project_name)
 
 
 def _own_assignment(db: Session, *, worker_id: str, assignment_id: str) -> Assignment:
@@ -207,14 +229,15 @@ def submit(
         .execution_options(populate_existing=True)
     )
     assignment = _own_assignment(db, worker_id=worker_id, assignment_id=assignment_id)
-    if task is None or task.status != "pending":
+    gold = quality.gold_for_task(db, task_id=task_id)
+    if task is None or (task.status != "pending" and gold is None):
         state = task.status if task else "deleted"
         raise Conflict(f"task {task_id} is {state}; your response was not recorded")
     if assignment.state in ("submitted", "skipped", "released"):
         raise Conflict(f"assignment {assignment_id} is already {assignment.state}")
     parsed = _parse(task, response)
     still_leased = assignment.state == "active" and assignment.leased_until > now
-    if not still_leased:
+    if not still_leased and gold is None:
         taken = _taken(db, task_id=task.id, now=now, excluding=assignment.id)
         if taken >= task.required_responses:
             raise Conflict(
@@ -226,7 +249,13 @@ def submit(
     assignment.response = parsed
     pending = payouts.record_submission(db, assignment=assignment)
     db.flush()
-    completed = _complete_if_done(db, task=task)
+    if gold is not None:
+        # A gold answer is scored at once and paid like any work; the gold task never completes.
+        quality.record_gold_result(db, gold=gold, assignment=assignment, task_type=task.type)
+        payouts.earn(db, assignment_ids=[assignment.id])
+        completed = False
+    else:
+        completed = _complete_if_done(db, task=task)
     return SubmitResult(
         assignment_id=assignment.id,
         task_id=task.id,
@@ -237,7 +266,8 @@ def submit(
 
 
 def _complete_if_done(db: Session, *, task: Task) -> bool:
-    """With every required response in, consolidate them, complete the task and earn the pay."""
+    """With every required response in, hand them to the review workflow (which consolidates,
+    grows redundancy, opens review or completes the task and earns the pay)."""
     submitted = list(
         db.scalars(
             select(Assignment)
@@ -247,21 +277,7 @@ def _complete_if_done(db: Session, *, task: Task) -> bool:
     )
     if len(submitted) < task.required_responses:
         return False
-    kind = get_task_type(task.type)
-    if len(submitted) == 1:
-        final = submitted[0].response or {}
-    else:
-        responses = [kind.Response.model_validate(a.response) for a in submitted]
-        consolidated = kind.consolidate(responses, [1.0] * len(responses))
-        final = consolidated.model_dump(mode="json", exclude_none=True)
-    tasks.mark_task_completed(db, task=task, response=final)
-    db.execute(
-        update(Assignment)
-        .where(Assignment.task_id == task.id, Assignment.state == "active")
-        .values(state="expired")
-    )
-    payouts.earn(db, assignment_ids=[a.id for a in submitted])
-    return True
+    return workflow.responses_in(db, task=task, submitted=submitted)
 
 
 def _give_back(

@@ -261,3 +261,26 @@ def get_payout_run(db: Session, *, org_id: str, run_id: str) -> PayoutRun:
     if run is None:
         raise NotFound(f"no payout run {run_id!r}")
     return run
+
+
+def claw_back(db: Session, *, assignment_ids: list[str], note: str) -> None:
+    """Take back the pay of rejected responses: drop what is pending, claw back what was earned."""
+    rows = db.execute(
+        select(
+            LedgerEntry.assignment_id,
+            LedgerEntry.org_id,
+            LedgerEntry.worker_id,
+            func.sum(case((LedgerEntry.kind == "pending", LedgerEntry.cents), else_=0)),
+            func.sum(
+                case((LedgerEntry.kind.in_(("earned", "clawback")), LedgerEntry.cents), else_=0)
+            ),
+        )
+        .where(LedgerEntry.assignment_id.in_(assignment_ids))
+        .group_by(LedgerEntry.assignment_id, LedgerEntry.org_id, LedgerEntry.worker_id)
+    ).all()
+    for assignment_id, org_id, worker_id, pending, earned in rows:
+        common = {"org_id": org_id, "worker_id": worker_id, "assignment_id": assignment_id}
+        if pending > 0:
+            db.add(LedgerEntry(kind="pending", cents=-pending, note=note, **common))
+        if earned > 0:
+            db.add(LedgerEntry(kind="clawback", cents=-earned, note=note, **common))

@@ -434,7 +434,8 @@ def change_task_tags(db: Session, *, org_id: str, task_id: str, tags: list[str],
 
 
 def _task_query(org_id: str, filters: TaskFilters, dialect: str) -> Select[Any]:
-    query = select(Task).where(Task.org_id == org_id)
+    # Imported gold tasks (status "gold") are the operator's, never the customer's to list.
+    query = select(Task).where(Task.org_id == org_id, Task.status != "gold")
     if filters.project is not None:
         query = query.join(Project, Project.id == Task.project_id).where(
             Project.name == filters.project

@@ -1,0 +1,649 @@
+"""Quality: gold tasks, consolidation with per-field confidence, worker trust, and metrics.
+
+Trust is a Beta posterior: a Beta(3, 1) prior, each gold result counted in full and the
+Dawid-Skene estimate counted at half weight per label (it is inferred, not known). A worker whose
+trust falls under the project's threshold after enough scored work is paused on that project:
+their leases end and their answers on unfinished tasks are discarded, so the room returns.
+"""
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import krippendorff
+import numpy as np
+from pydantic import ValidationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from quorum.db.base import utcnow
+from quorum.dispatch.models import Assignment
+from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
+from quorum.payouts import service as payouts
+from quorum.quality import aggregation
+from quorum.quality.models import (
+    GoldResult,
+    GoldTask,
+    ProjectQuality,
+    TaskConfidence,
+    WorkerTrust,
+)
+from quorum.quality.schemas import (
+    AgreementBin,
+    ConfusionRead,
+    GoldCreate,
+    GoldRead,
+    ProjectMetricsRead,
+    QualitySettingsRead,
+    QualitySettingsUpdate,
+    WorkerQualityRead,
+)
+from quorum.tasks import service as tasks
+from quorum.tasks.models import Project, Task
+from quorum.tasktypes import get_task_type
+from quorum.workforce.models import Qualification
+
+PRIOR_RIGHT, PRIOR_WRONG = 3.0, 1.0
+EM_EVIDENCE_WEIGHT = 0.5
+# Re-fit a project's Dawid-Skene model after this many completions.
+REFIT_EVERY = 20
+# A worker's fitted confusion matrix is trusted like this many labels of their one-coin trust
+# when judging a single task, so a matrix fitted on a handful of answers cannot be overconfident.
+CONFUSION_PRIOR_LABELS = 10
+GOLD_PASS_SCORE = 0.5
+CONFIDENCE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+_gold_draw = random.Random()
+
+
+# Settings
+
+
+def settings_for(db: Session, *, project_id: str) -> ProjectQuality:
+    """The project's quality settings; defaults (no gold, fixed redundancy) until configured."""
+    found = db.get(ProjectQuality, project_id)
+    if found is not None:
+        return found
+    project = db.get_one(Project, project_id)
+    return ProjectQuality(
+        project_id=project_id,
+        org_id=project.org_id,
+        gold_rate=0.0,
+        consolidation="dawid_skene",
+        confidence_target=0.0,
+        max_responses=project.required_responses,
+        trust_threshold=0.0,
+        trust_min_scored=10,
+        review_levels=0,
+        reviewer_qualification_id=None,
+        model={},
+        completions_since_fit=0,
+    )
+
+
+def _settings_read(db: Session, project: Project, found: ProjectQuality) -> QualitySettingsRead:
+    qualification = (
+        db.get(Qualification, found.reviewer_qualification_id)
+        if found.reviewer_qualification_id
+        else None
+    )
+    return QualitySettingsRead(
+        project=project.name,
+        gold_rate=found.gold_rate,
+        consolidation=found.consolidation,  # type: ignore[arg-type]
+        confidence_target=found.confidence_target,
+        max_responses=found.max_responses,
+        trust_threshold=found.trust_threshold,
+        trust_min_scored=found.trust_min_scored,
+        review_levels=found.review_levels,
+        reviewer_qualification=qualification.name if qualification else None,
+    )
+
+
+def project_settings(db: Session, *, org_id: str, project: str) -> QualitySettingsRead:
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    return _settings_read(db, found, settings_for(db, project_id=found.id))
+
+
+def configure(
+    db: Session, *, org_id: str, project: str, data: QualitySettingsUpdate
+) -> QualitySettingsRead:
+    """Change a project's gold rate, redundancy, trust threshold or review levels."""
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    current = settings_for(db, project_id=found.id)
+    if current not in db:
+        db.add(current)
+    changes = data.model_dump(exclude_unset=True)
+    if "reviewer_qualification" in changes:
+        name = changes.pop("reviewer_qualification")
+        qualification_id = None
+        if name is not None:
+            qualification_id = db.scalar(
+                select(Qualification.id).where(
+                    Qualification.org_id == org_id, Qualification.name == name
+                )
+            )
+            if qualification_id is None:
+                raise NotFound(f"no qualification named {name!r}", field="reviewer_qualification")
+        current.reviewer_qualification_id = qualification_id
+    for field, value in changes.items():
+        if value is not None:
+            setattr(current, field, value)
+    if current.review_levels > 0 and current.reviewer_qualification_id is None:
+        raise Invalid(
+            "review_levels needs a reviewer_qualification: reviewers are the workers holding it",
+            field="reviewer_qualification",
+        )
+    if current.max_responses < found.required_responses:
+        raise Invalid(
+            f"max_responses must be at least the project's required_responses "
+            f"({found.required_responses}), got {current.max_responses}",
+            field="max_responses",
+        )
+    db.flush()
+    return _settings_read(db, found, current)
+
+
+# Gold tasks
+
+
+def _gold_read(db: Session, gold: GoldTask, project_name: str) -> GoldRead:
+    served, mean_score = db.execute(
+        select(func.count(), func.avg(GoldResult.score)).where(GoldResult.gold_task_id == gold.id)
+    ).one()
+    status = db.scalar(select(Task.status).where(Task.id == gold.task_id))
+    return GoldRead(
+        id=gold.id,
+        task_id=gold.task_id,
+        project=project_name,
+        imported=status == "gold",
+        answer=gold.answer,
+        served=served,
+        mean_score=mean_score,
+        created_at=gold.created_at,
+    )
+
+
+def _parse_answer(kind_name: str, params: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    kind = get_task_type(kind_name)
+    try:
+        parsed = kind.parse_response(kind.Params.model_validate(params), answer)
+    except ValidationError as exc:
+        raise invalid_from_validation(exc, prefix="answer.") from None
+    return parsed.model_dump(mode="json", exclude_none=True)
+
+
+def create_gold(db: Session, *, org_id: str, project: str, data: GoldCreate) -> GoldRead:
+    """Mark a completed task as gold, or import a new one with its answer."""
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    if data.task_id is not None:
+        task = tasks.get_task(db, org_id=org_id, task_id=data.task_id)
+        if task.project_id != found.id:
+            raise NotFound(f"no task {data.task_id!r} in project {project!r}", field="task_id")
+        if task.status != "completed":
+            raise Invalid(
+                f"task {task.id} is {task.status}; only a completed task can become gold",
+                field="task_id",
+            )
+        raw = data.answer or {k: v for k, v in (task.response or {}).items() if k != "confidence"}
+        answer = _parse_answer(task.type, task.params, raw)
+    else:
+        task = tasks.create_task(
+            db,
+            org_id=org_id,
+            task_type=found.type,
+            body={"project": found.name, "instruction": data.instruction, **(data.params or {})},
+        )
+        answer = _parse_answer(task.type, task.params, data.answer or {})
+        task.status = "gold"
+    if db.scalar(select(GoldTask.id).where(GoldTask.task_id == task.id)) is not None:
+        raise Conflict(f"task {task.id} is already gold")
+    gold = GoldTask(org_id=org_id, project_id=found.id, task_id=task.id, answer=answer)
+    db.add(gold)
+    db.flush()
+    return _gold_read(db, gold, found.name)
+
+
+def list_gold(db: Session, *, org_id: str, project: str) -> list[GoldRead]:
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    golds = db.scalars(
+        select(GoldTask).where(GoldTask.project_id == found.id).order_by(GoldTask.id)
+    )
+    return [_gold_read(db, gold, found.name) for gold in golds]
+
+
+def pick_gold(db: Session, *, worker_id: str, project_ids: list[str]) -> tuple[Task, str] | None:
+    """At each project's gold rate, a gold task the worker has not seen (with its project name)."""
+    rates = dict(
+        db.execute(
+            select(ProjectQuality.project_id, ProjectQuality.gold_rate).where(
+                ProjectQuality.project_id.in_(project_ids), ProjectQuality.gold_rate > 0
+            )
+        ).all()
+    )
+    drawn = [p for p, rate in rates.items() if _gold_draw.random() < rate]
+    if not drawn:
+        return None
+    seen = (
+        select(Assignment.id)
+        .where(Assignment.task_id == GoldTask.task_id, Assignment.worker_id == worker_id)
+        .exists()
+    )
+    row = db.execute(
+        select(Task, Project.name)
+        .join(GoldTask, GoldTask.task_id == Task.id)
+        .join(Project, Project.id == Task.project_id)
+        .where(GoldTask.project_id.in_(drawn), ~seen)
+        .order_by(func.random())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def gold_for_task(db: Session, *, task_id: str) -> GoldTask | None:
+    return db.scalar(select(GoldTask).where(GoldTask.task_id == task_id))
+
+
+def record_gold_result(
+    db: Session, *, gold: GoldTask, assignment: Assignment, task_type: str
+) -> float:
+    """Score a worker's answer on a gold task and update their trust; returns the score."""
+    kind = get_task_type(task_type)
+    score = kind.score(
+        kind.Response.model_validate(assignment.response),
+        kind.Response.model_validate(gold.answer),
+    )
+    db.add(
+        GoldResult(
+            org_id=gold.org_id,
+            project_id=gold.project_id,
+            gold_task_id=gold.id,
+            worker_id=assignment.worker_id,
+            assignment_id=assignment.id,
+            score=score,
+        )
+    )
+    trust = _trust_row(db, project_id=gold.project_id, worker_id=assignment.worker_id)
+    trust.gold_scored += 1
+    trust.gold_score_sum += score
+    _refresh_trust(db, trust, settings_for(db, project_id=gold.project_id))
+    return score
+
+
+# Worker trust
+
+
+def _trust_row(db: Session, *, project_id: str, worker_id: str) -> WorkerTrust:
+    row = db.get(WorkerTrust, (project_id, worker_id))
+    if row is None:
+        org_id = db.scalar(select(Project.org_id).where(Project.id == project_id))
+        row = WorkerTrust(
+            project_id=project_id,
+            worker_id=worker_id,
+            org_id=org_id,
+            gold_scored=0,
+            gold_score_sum=0.0,
+            em_labels=0,
+            trust=beta_trust(),
+            scored_at_reinstatement=0,
+        )
+        db.add(row)
+        db.flush()
+    return row
+
+
+def beta_trust(
+    gold_scored: int = 0,
+    gold_score_sum: float = 0.0,
+    em_accuracy: float | None = None,
+    em_labels: int = 0,
+) -> float:
+    """Posterior mean accuracy: Beta prior, gold results, and EM evidence at half weight."""
+    em_weight = EM_EVIDENCE_WEIGHT * em_labels if em_accuracy is not None else 0.0
+    right = PRIOR_RIGHT + gold_score_sum + em_weight * (em_accuracy or 0.0)
+    wrong = PRIOR_WRONG + (gold_scored - gold_score_sum) + em_weight * (1 - (em_accuracy or 0.0))
+    return right / (right + wrong)
+
+
+def _refresh_trust(db: Session, row: WorkerTrust, settings: ProjectQuality) -> None:
+    row.trust = beta_trust(row.gold_scored, row.gold_score_sum, row.em_accuracy, row.em_labels)
+    scored = row.gold_scored + row.em_labels - row.scored_at_reinstatement
+    if (
+        row.paused_at is None
+        and row.trust < settings.trust_threshold
+        and scored >= settings.trust_min_scored
+    ):
+        pause(db, project_id=row.project_id, worker_id=row.worker_id, row=row)
+
+
+def pause(db: Session, *, project_id: str, worker_id: str, row: WorkerTrust | None = None) -> None:
+    """Stop a worker on a project: leases end, answers on unfinished tasks go back as room."""
+    row = row or _trust_row(db, project_id=project_id, worker_id=worker_id)
+    row.paused_at = utcnow()
+    db.execute(
+        update(Assignment)
+        .where(
+            Assignment.project_id == project_id,
+            Assignment.worker_id == worker_id,
+            Assignment.state == "active",
+        )
+        .values(state="released", finished_at=utcnow())
+    )
+    unfinished = db.scalars(
+        select(Assignment.id)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(
+            Assignment.project_id == project_id,
+            Assignment.worker_id == worker_id,
+            Assignment.state == "submitted",
+            Task.status == "pending",
+        )
+    ).all()
+    discard_responses(db, assignment_ids=list(unfinished), note="worker paused for low trust")
+
+
+def discard_responses(db: Session, *, assignment_ids: list[str], note: str) -> None:
+    """Reject submitted answers: their room returns to the queue and their pay is taken back."""
+    if not assignment_ids:
+        return
+    db.execute(
+        update(Assignment)
+        .where(Assignment.id.in_(assignment_ids), Assignment.state == "submitted")
+        .values(state="rejected")
+    )
+    payouts.claw_back(db, assignment_ids=assignment_ids, note=note)
+
+
+def paused_project_ids(db: Session, *, worker_id: str, project_ids: list[str]) -> set[str]:
+    """The projects among these on which the worker is paused."""
+    return set(
+        db.scalars(
+            select(WorkerTrust.project_id).where(
+                WorkerTrust.worker_id == worker_id,
+                WorkerTrust.project_id.in_(project_ids),
+                WorkerTrust.paused_at.is_not(None),
+            )
+        )
+    )
+
+
+def reinstate(db: Session, *, org_id: str, project: str, worker_id: str) -> WorkerQualityRead:
+    """Lift a pause; the worker is judged again only after another minimum of scored work."""
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    row = db.get(WorkerTrust, (found.id, worker_id))
+    if row is None or row.org_id != org_id:
+        raise NotFound(f"no worker {worker_id!r} on project {project!r}")
+    row.paused_at = None
+    row.scored_at_reinstatement = row.gold_scored + row.em_labels
+    db.flush()
+    return _worker_quality_read(row, settings_for(db, project_id=found.id).model)
+
+
+def _worker_quality_read(row: WorkerTrust, model: dict[str, Any]) -> WorkerQualityRead:
+    confusion = None
+    if row.confusion is not None and model.get("classes"):
+        confusion = ConfusionRead(classes=model["classes"], matrix=row.confusion)
+    return WorkerQualityRead(
+        worker_id=row.worker_id,
+        trust=row.trust,
+        gold_scored=row.gold_scored,
+        gold_accuracy=row.gold_score_sum / row.gold_scored if row.gold_scored else None,
+        em_accuracy=row.em_accuracy,
+        em_labels=row.em_labels,
+        confusion=confusion,
+        paused=row.paused_at is not None,
+        paused_at=row.paused_at,
+    )
+
+
+def worker_quality(db: Session, *, org_id: str, project: str) -> list[WorkerQualityRead]:
+    """Every worker's trust, gold record and confusion matrix on a project."""
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    model = settings_for(db, project_id=found.id).model
+    rows = db.scalars(
+        select(WorkerTrust).where(WorkerTrust.project_id == found.id).order_by(WorkerTrust.trust)
+    )
+    return [_worker_quality_read(row, model) for row in rows]
+
+
+# Consolidation
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    """The answer to deliver (with its ``confidence`` per field), or a request for more work."""
+
+    response: dict[str, Any]
+    confidence: float
+    needs_more: bool
+
+
+def _single_category(params: dict[str, Any], responses: list[dict[str, Any]]) -> bool:
+    return (
+        params.get("categories") is not None
+        and not params.get("allow_multiple")
+        and all(isinstance(r.get("category"), str) for r in responses)
+    )
+
+
+def _category_posterior(
+    settings: ProjectQuality,
+    classes: list[str],
+    answers: list[str],
+    trust_rows: list[WorkerTrust],
+) -> np.ndarray:
+    """P(true class | answers): each worker's confusion matrix where fitted, else their trust."""
+    model_classes = settings.model.get("classes", [])
+    index = {c: i for i, c in enumerate(model_classes)}
+    fitted = settings.consolidation == "dawid_skene" and all(c in index for c in classes)
+    if fitted:
+        columns = [index[c] for c in classes]
+        priors = np.asarray(settings.model["priors"])[columns]
+        priors = priors / priors.sum()
+    else:
+        priors = np.full(len(classes), 1.0 / len(classes))
+    answer_index = np.array([classes.index(a) for a in answers])
+    likelihoods = aggregation.one_coin_likelihoods(
+        answer_index, np.array([row.trust for row in trust_rows]), len(classes)
+    )
+    if fitted:
+        for i, (answer, row) in enumerate(zip(answers, trust_rows, strict=True)):
+            if row.confusion is not None:
+                fitted_column = np.asarray(row.confusion)[columns, index[answer]]
+                weight = row.em_labels / (row.em_labels + CONFUSION_PRIOR_LABELS)
+                likelihoods[i] = weight * fitted_column + (1 - weight) * likelihoods[i]
+    return aggregation.item_posterior(priors, likelihoods)
+
+
+def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Consolidated:
+    """The task's answer from its responses, weighted by trust, with its posterior confidence.
+
+    Under the project's confidence target, and below its maximum, the task asks for one more
+    response instead (adaptive redundancy).
+    """
+    settings = settings_for(db, project_id=task.project_id)
+    kind = get_task_type(task.type)
+    trust_rows = [
+        _trust_row(db, project_id=task.project_id, worker_id=a.worker_id) for a in submitted
+    ]
+    raw = [a.response or {} for a in submitted]
+    if _single_category(task.params, raw):
+        classes = list(task.params["categories"])
+        posterior = _category_posterior(settings, classes, [r["category"] for r in raw], trust_rows)
+        best = int(posterior.argmax())
+        confidence = float(posterior[best])
+        response: dict[str, Any] = {
+            "category": classes[best],
+            "confidence": {"category": round(confidence, 6)},
+        }
+    else:
+        parsed = [kind.Response.model_validate(r) for r in raw]
+        weights = [row.trust for row in trust_rows]
+        final = kind.consolidate(parsed, weights)
+        confidence = sum(
+            w * kind.score(p, final) for p, w in zip(parsed, weights, strict=True)
+        ) / sum(weights)
+        response = {
+            **final.model_dump(mode="json", exclude_none=True),
+            "confidence": {"response": round(confidence, 6)},
+        }
+    needs_more = confidence < settings.confidence_target and len(submitted) < settings.max_responses
+    if needs_more:
+        task.required_responses = len(submitted) + 1
+    row = db.get(TaskConfidence, task.id)
+    if row is None:
+        db.add(
+            TaskConfidence(
+                task_id=task.id,
+                project_id=task.project_id,
+                confidence=confidence,
+                responses=len(submitted),
+            )
+        )
+    else:
+        row.confidence, row.responses = confidence, len(submitted)
+    return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
+
+
+def task_completed(db: Session, *, project_id: str) -> None:
+    """Count a completion; re-fit the project's Dawid-Skene model when one is due."""
+    settings = settings_for(db, project_id=project_id)
+    if settings not in db:
+        db.add(settings)
+    settings.completions_since_fit += 1
+    if settings.completions_since_fit < REFIT_EVERY:
+        return
+    settings.completions_since_fit = 0
+    refit(db, project_id=project_id)
+
+
+def _categorical_answers(db: Session, *, project_id: str) -> list[tuple[str, str, str]]:
+    """(task, worker, answer) of every live single-category answer on the project."""
+    rows = db.execute(
+        select(Assignment.task_id, Assignment.worker_id, Assignment.response)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(
+            Assignment.project_id == project_id,
+            Assignment.state == "submitted",
+            Task.type == "categorization",
+        )
+    ).all()
+    return [
+        (task_id, worker_id, response["category"])
+        for task_id, worker_id, response in rows
+        if isinstance((response or {}).get("category"), str)
+    ]
+
+
+def _as_labels(
+    answers: list[tuple[str, str, str]], classes: list[str]
+) -> tuple[aggregation.Labels, list[str], list[str]]:
+    task_ids = sorted({t for t, _, _ in answers})
+    worker_ids = sorted({w for _, w, _ in answers})
+    task_index = {t: i for i, t in enumerate(task_ids)}
+    worker_index = {w: i for i, w in enumerate(worker_ids)}
+    class_index = {c: i for i, c in enumerate(classes)}
+    labels = aggregation.Labels(
+        tasks=np.array([task_index[t] for t, _, _ in answers], dtype=np.intp),
+        workers=np.array([worker_index[w] for _, w, _ in answers], dtype=np.intp),
+        labels=np.array([class_index[a] for _, _, a in answers], dtype=np.intp),
+        n_tasks=len(task_ids),
+        n_workers=len(worker_ids),
+        n_classes=len(classes),
+    )
+    return labels, task_ids, worker_ids
+
+
+def refit(db: Session, *, project_id: str) -> None:
+    """Fit Dawid-Skene on all the project's category answers, gold clamped; update trust."""
+    settings = settings_for(db, project_id=project_id)
+    answers = _categorical_answers(db, project_id=project_id)
+    if not answers:
+        return
+    golds: dict[str, dict[str, Any]] = {
+        task_id: answer
+        for task_id, answer in db.execute(
+            select(GoldTask.task_id, GoldTask.answer).where(GoldTask.project_id == project_id)
+        )
+    }
+    classes = sorted({a for _, _, a in answers} | {g["category"] for g in golds.values()})
+    labels, task_ids, worker_ids = _as_labels(answers, classes)
+    task_index = {t: i for i, t in enumerate(task_ids)}
+    gold = {
+        task_index[t]: classes.index(g["category"]) for t, g in golds.items() if t in task_index
+    }
+    fit = aggregation.dawid_skene(labels, gold=gold)
+    # One pseudo-task per class keeps a class the fit has not seen yet possible.
+    priors = (fit.priors * labels.n_tasks + 1) / (labels.n_tasks + len(classes))
+    settings.model = {"classes": classes, "priors": priors.round(6).tolist()}
+    accuracy = fit.worker_accuracy()
+    counts = np.bincount(labels.workers, minlength=labels.n_workers)
+    for w, worker_id in enumerate(worker_ids):
+        row = _trust_row(db, project_id=project_id, worker_id=worker_id)
+        row.em_accuracy = float(accuracy[w])
+        row.em_labels = int(counts[w])
+        row.confusion = fit.confusions[w].round(4).tolist()
+        _refresh_trust(db, row, settings)
+
+
+# Metrics
+
+
+def _alpha(answers: list[tuple[str, str, str]]) -> tuple[float | None, int]:
+    """Krippendorff's alpha (nominal) over tasks with two or more answers."""
+    by_task: dict[str, list[str]] = {}
+    for task_id, _, answer in answers:
+        by_task.setdefault(task_id, []).append(answer)
+    classes = sorted({a for _, _, a in answers})
+    rows = [values for values in by_task.values() if len(values) >= 2]
+    if len(rows) < 2 or len(classes) < 2:
+        return None, len(by_task)
+    index = {c: i for i, c in enumerate(classes)}
+    counts = np.zeros((len(rows), len(classes)))
+    for r, values in enumerate(rows):
+        for value in values:
+            counts[r, index[value]] += 1
+    alpha = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
+    return float(alpha), len(by_task)
+
+
+def metrics(
+    db: Session, *, org_id: str, project: str, batch: str | None = None
+) -> ProjectMetricsRead:
+    """Agreement (Krippendorff's alpha), confidence spread, gold pass rate and worker records."""
+    found = tasks.get_project(db, org_id=org_id, name=project)
+    answers = _categorical_answers(db, project_id=found.id)
+    confidence_query = select(TaskConfidence.confidence).where(
+        TaskConfidence.project_id == found.id
+    )
+    if batch is not None:
+        batch_row = tasks.get_batch(db, org_id=org_id, name=batch)
+        in_batch = set(db.scalars(select(Task.id).where(Task.batch_id == batch_row.id)))
+        answers = [a for a in answers if a[0] in in_batch]
+        confidence_query = confidence_query.join(Task, Task.id == TaskConfidence.task_id).where(
+            Task.batch_id == batch_row.id
+        )
+    else:
+        golds = set(db.scalars(select(GoldTask.task_id).where(GoldTask.project_id == found.id)))
+        answers = [a for a in answers if a[0] not in golds]
+    alpha, labeled = _alpha(answers)
+    confidences = np.array(db.scalars(confidence_query).all(), dtype=float)
+    histogram, _ = np.histogram(confidences, bins=CONFIDENCE_BINS)
+    scored, passed = db.execute(
+        select(func.count(), func.count().filter(GoldResult.score >= GOLD_PASS_SCORE)).where(
+            GoldResult.project_id == found.id
+        )
+    ).one()
+    return ProjectMetricsRead(
+        project=found.name,
+        batch=batch,
+        labeled_tasks=labeled,
+        krippendorff_alpha=alpha,
+        mean_confidence=float(confidences.mean()) if len(confidences) else None,
+        confidence_distribution=[
+            AgreementBin(low=low, high=high, tasks=int(n))
+            for low, high, n in zip(CONFIDENCE_BINS, CONFIDENCE_BINS[1:], histogram, strict=False)
+        ],
+        gold_pass_rate=passed / scored if scored else None,
+        gold_scored=scored,
+        workers=worker_quality(db, org_id=org_id, project=project),
+    )

@@ -1,0 +1,79 @@
+"""The task's life after labeling: the one place where work becomes accepted.
+
+    labeling --(responses in, confident)--> review level 1..N --(accept/fix)--> completed
+        ^  (not confident: one more response)      |                             |
+        +----------- reject (room returns, pay taken back) <--- customer audit rejects
+
+A worker finishing a task never makes it accepted: only the consolidation of enough confident
+responses in a project without review, a reviewer's accept or fix at the last level, or a
+customer's audit decide. Pay becomes ``earned`` exactly at that moment.
+"""
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from quorum.dispatch.models import Assignment
+from quorum.payouts import service as payouts
+from quorum.quality import service as quality
+from quorum.review.models import Review
+from quorum.tasks import service as tasks
+from quorum.tasks.models import Task
+
+
+def responses_in(db: Session, *, task: Task, submitted: list[Assignment]) -> bool:
+    """All required responses are in: grow redundancy, open review, or accept; True if done."""
+    outcome = quality.consolidate(db, task=task, submitted=submitted)
+    if outcome.needs_more:
+        return False
+    db.execute(
+        update(Assignment)
+        .where(Assignment.task_id == task.id, Assignment.state == "active")
+        .values(state="expired")
+    )
+    if quality.settings_for(db, project_id=task.project_id).review_levels > 0:
+        db.add(
+            Review(
+                org_id=task.org_id,
+                project_id=task.project_id,
+                task_id=task.id,
+                level=1,
+                response=outcome.response,
+            )
+        )
+        db.flush()
+        return False
+    accept(db, task=task, response=outcome.response)
+    return True
+
+
+def _submitted_ids(db: Session, task_id: str) -> list[str]:
+    return list(
+        db.scalars(
+            select(Assignment.id).where(
+                Assignment.task_id == task_id, Assignment.state == "submitted"
+            )
+        )
+    )
+
+
+def accept(db: Session, *, task: Task, response: dict[str, Any]) -> None:
+    """Deliver the answer to the customer and turn the workers' pending pay into earnings."""
+    task.customer_review_status = None
+    tasks.mark_task_completed(db, task=task, response=response)
+    payouts.earn(db, assignment_ids=_submitted_ids(db, task.id))
+    quality.task_completed(db, project_id=task.project_id)
+
+
+def reopen(db: Session, *, task: Task, reason: str) -> None:
+    """Send the task back to the queue: its answers are rejected and their pay taken back."""
+    db.execute(
+        update(Review)
+        .where(Review.task_id == task.id, Review.state == "open")
+        .values(state="superseded")
+    )
+    quality.discard_responses(db, assignment_ids=_submitted_ids(db, task.id), note=reason)
+    task.status = "pending"
+    task.response = None
+    task.completed_at = None
