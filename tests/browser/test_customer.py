@@ -72,6 +72,7 @@ def test_customer_sees_progress_move_and_the_result_drawn_over_the_image(
     page.click(f"tr[data-project='{project}'] a")
     expect(page.locator(".figure .count-completed")).to_have_text("1")
     expect(page.locator(".chart rect.bar[height]:not([height='0.0'])")).to_have_count(1)
+    expect(page.locator("#quality")).to_be_visible()
     screenshot(page, "customer-project")
 
     page.goto("/customer/tasks")

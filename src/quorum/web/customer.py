@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from quorum.accounts import service as accounts
 from quorum.api.deps import SessionDep
 from quorum.errors import DomainError
+from quorum.quality import service as quality
 from quorum.tasks import service as tasks
 from quorum.tasks import stats
 from quorum.tasks.models import TASK_STATUSES
@@ -120,7 +121,8 @@ def projects(request: Request, org_id: CustomerOrg, db: SessionDep) -> Response:
 
 @router.get("/projects/{name}")
 def project(name: str, request: Request, org_id: CustomerOrg, db: SessionDep) -> Response:
-    """One project: progress, tasks completed per hour over the last day, quality figures."""
+    """One project: progress, tasks completed per hour over the last day, and the quality
+    service's figures (agreement, confidence, gold pass rate)."""
     found = tasks.get_project(db, org_id=org_id, name=name)
     progress = stats.project_progress(db, org_id=org_id).get(
         found.id, stats.Progress(dict.fromkeys(TASK_STATUSES, 0))
@@ -135,6 +137,7 @@ def project(name: str, request: Request, org_id: CustomerOrg, db: SessionDep) ->
         progress=progress,
         statuses=TASK_STATUSES,
         chart=throughput_chart(buckets),
+        quality=quality.metrics(db, org_id=org_id, project=name),
     )
 
 

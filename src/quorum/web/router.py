@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from quorum.web import customer, worker
+from quorum.web import customer, review, worker
 
 router = APIRouter()
 router.include_router(worker.router)
 router.include_router(customer.router)
+router.include_router(review.router)
