@@ -46,7 +46,6 @@ def export_chunks(
     result = db.execute(query.order_by(Task.id).execution_options(yield_per=chunk_rows))
     for partition in result.scalars().partitions():
         yield task_reads(db, list(partition))
-        db.expunge_all()
 
 
 def write_export(
