@@ -211,3 +211,16 @@ def test_sdk_streams_exports_from_the_api(server, cli, tenant, sessions, tmp_pat
         archive = client.export("sentiment", "hf", tmp_path / "hf.zip")
         assert "state.json" in zipfile.ZipFile(archive).namelist()
         assert [t.status for t in client.tasks(project="sentiment", limit=2)] == ["completed"] * 3
+
+
+def test_exports_stream_in_chunks_and_keep_creation_order(cli, tenant, sessions, tmp_path):
+    from quorum.exports.service import export_chunks
+
+    create_project(tenant.client, "categorization", "many", params={"categories": ["+", "-"]})
+    import_rows(cli, tenant, tmp_path, "many", [{"attachment": f"t{i}"} for i in range(7)])
+    complete_all(sessions, tenant.org_id, lambda task: {"category": "+"})
+    with transaction(sessions) as db:
+        chunks = export_chunks(db, org_id=tenant.org_id, project="many", chunk_rows=3)
+        sizes_and_texts = [(len(c), [t.params["attachment"] for t in c]) for c in chunks]
+    assert [size for size, _ in sizes_and_texts] == [3, 3, 1]
+    assert [text for _, texts in sizes_and_texts for text in texts] == [f"t{i}" for i in range(7)]
