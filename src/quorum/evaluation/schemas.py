@@ -11,7 +11,8 @@ class Write(BaseModel):
 
 
 class CampaignCreate(Write):
-    name: str = Field(min_length=1, max_length=200)
+    # Its comparison project is named "evaluation: <name>", within the 200 a project name allows.
+    name: str = Field(min_length=1, max_length=188)
     description: str = ""
     rubric: str = Field("", description="shown to raters as the task instruction")
     criteria: list[str] = []
