@@ -3,7 +3,7 @@ fingerprinted submissions and their outputs, comparison pairs, re-checks; model 
 their answers (pre-labels, automatic ratings)
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-24 04:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import quorum.db.base
 
 revision: str = "0007"
-down_revision: str | None = "0001"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

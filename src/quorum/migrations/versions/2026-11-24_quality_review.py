@@ -1,7 +1,7 @@
 """quality_review
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-24 02:52:37.477481
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import quorum.db.base
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 rate-limit counters.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-24 02:49:49.730742
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import quorum.db.base
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
