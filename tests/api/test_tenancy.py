@@ -2,6 +2,7 @@
 project, batch, task or key, and lists never include another organization's rows."""
 
 import pytest
+from fastapi.routing import APIRoute
 
 from quorum.app import create_app
 from quorum.settings import Settings
@@ -109,6 +110,15 @@ def test_same_names_in_two_organizations_do_not_collide(make_tenant):
         )
 
 
+def _api_routes(routes):
+    """Every APIRoute, looking inside included routers (FastAPI wraps them)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
 def test_every_customer_endpoint_is_in_the_isolation_table():
     app = create_app(Settings(database_url="sqlite://"))
     covered = {(m, p) for m, p, _ in ADDRESSED + CREATING} | {("GET", p) for p in LISTS}
@@ -117,14 +127,12 @@ def test_every_customer_endpoint_is_in_the_isolation_table():
         ("POST", f"/v1/task/{t}")
         for t in ("imageannotation", "categorization", "textcollection", "comparison")
     }
-    for route in app.routes:
-        tags = set(getattr(route, "tags", []) or [])
-        if not tags & {"customer API", "API keys"}:
+    checked = 0
+    for route in _api_routes(app.routes):
+        if not set(route.tags or []) & {"customer API", "API keys"}:
             continue
+        path = route.path.replace("{name}", "{project}" if "projects" in route.path else "{batch}")
         for method in route.methods:
-            assert (
-                method,
-                route.path.replace(
-                    "{name}", "{project}" if "projects" in route.path else "{batch}"
-                ),
-            ) in covered, (method, route.path)
+            assert (method, path) in covered, (method, route.path)
+            checked += 1
+    assert checked >= len(covered)
