@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from quorum.db.base import Base
@@ -54,18 +54,8 @@ def delete_project(db: Session, *, org_id: str, name: str) -> ProjectDeleted:
     batch_table = Base.metadata.tables["batch"]
     task_count = db.scalar(select(func.count()).where(task_table.c.project_id == project.id))
     batch_count = db.scalar(select(func.count()).where(batch_table.c.project_id == project.id))
-    ledger = Base.metadata.tables.get("ledger_entry")
-    assignment = Base.metadata.tables.get("assignment")
-    if ledger is not None and assignment is not None:
-        # Money already earned is history: keep the entries, drop their link to deleted work.
-        project_tasks = select(task_table.c.id).where(task_table.c.project_id == project.id)
-        project_assignments = select(assignment.c.id).where(assignment.c.task_id.in_(project_tasks))
-        db.execute(
-            update(ledger)
-            .where(ledger.c.org_id == org_id, ledger.c.assignment_id.in_(project_assignments))
-            .values(assignment_id=None)
-        )
-    # Foreign keys cascade from the project to everything that hangs off it.
+    # Foreign keys cascade from the project to everything that hangs off it; pay ledger entries
+    # of its work are detached (SET NULL), so earnings survive.
     project_table = Base.metadata.tables["project"]
     db.execute(
         delete(project_table).where(

@@ -50,8 +50,9 @@ class LedgerEntry(Base):
     worker_id: Mapped[str] = mapped_column(ForeignKey("worker.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     cents: Mapped[int]
+    # Earned money is history: deleting the work it paid for detaches the entry, never drops it.
     assignment_id: Mapped[str | None] = mapped_column(
-        ForeignKey("assignment.id", ondelete="CASCADE"), index=True
+        ForeignKey("assignment.id", ondelete="SET NULL"), index=True
     )
     payout_run_id: Mapped[str | None] = mapped_column(
         ForeignKey("payout_run.id", ondelete="CASCADE")

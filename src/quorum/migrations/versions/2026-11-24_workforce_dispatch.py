@@ -349,7 +349,7 @@ def upgrade() -> None:
             ["assignment_id"],
             ["assignment.id"],
             name=op.f("fk_ledger_entry_assignment_id_assignment"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["org_id"],
