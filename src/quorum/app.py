@@ -17,6 +17,8 @@ from quorum.accounts.router import router as keys_router
 from quorum.api.errors import install_error_handlers
 from quorum.api.middleware import BodySizeLimit, RawPathSegments
 from quorum.api.ratelimit import login_limiters, request_limiter
+from quorum.assist.jobs import ActiveLearningTrainer
+from quorum.assist.router import learning_router as assist_learning_router
 from quorum.assist.router import router as assist_router
 from quorum.assist.router import worker_router as assist_worker_router
 from quorum.audit.router import router as audit_router
@@ -75,9 +77,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if sweeper is not None:
             sweeper.start()
+        trainer = (
+            ActiveLearningTrainer(sessions, settings.active_learning_seconds)
+            if settings.active_learning_seconds > 0
+            else None
+        )
+        if trainer is not None:
+            trainer.start()
         try:
             yield
         finally:
+            if trainer is not None:
+                trainer.stop()
             if sender is not None:
                 sender.stop()
             if sweeper is not None:
@@ -119,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluation_router,
         evaluation_owner_router,
         assist_router,
+        assist_learning_router,
         assist_worker_router,
     ):
         app.include_router(router)

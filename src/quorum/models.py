@@ -2,7 +2,7 @@
 
 from quorum.accounts.models import ApiKey, Organization, User
 from quorum.api.models import RateLimitWindow
-from quorum.assist.models import ModelAnswer, ModelBackendConfig
+from quorum.assist.models import ActiveLearningModel, ModelAnswer, ModelBackendConfig
 from quorum.audit.models import AuditEntry
 from quorum.callbacks.models import CallbackAttempt, CallbackEvent
 from quorum.dispatch.models import Assignment
@@ -39,6 +39,7 @@ from quorum.workforce.models import (
 )
 
 __all__ = [
+    "ActiveLearningModel",
     "ApiKey",
     "Assignment",
     "AuditEntry",

@@ -6,7 +6,9 @@ response (in the task type's ``Response`` shape) and a confidence in [0, 1]. Two
 - ``http``: an endpoint that accepts ``POST {"type": ..., "params": {...}}`` and replies
   ``{"response": {...}, "confidence": 0.87}`` (any server, in any language, can speak this);
 - ``python``: an entry point ``"package.module:function"`` called as ``function(type, params)``
-  and returning the same dictionary.
+  and returning the same dictionary;
+- ``builtin``: a model that ships with Quorum and learns from the project itself; the only one is
+  ``active-learning`` (see ``quorum.assist.active_learning``), opened per project.
 """
 
 import importlib
@@ -18,7 +20,8 @@ import httpx
 
 from quorum.errors import Invalid
 
-BACKEND_KINDS = ("http", "python")
+BACKEND_KINDS = ("http", "python", "builtin")
+BUILTIN_BACKENDS = ("active-learning",)
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,23 @@ def load_entry_point(entry_point: str) -> Callable[[str, dict[str, Any]], Any]:
     return function
 
 
+def check_backend(kind: str, target: str) -> None:
+    """Refuse a backend that cannot work: an unknown built-in, an entry point that does not
+    load (a URL is tried when first used)."""
+    if kind != "builtin":
+        open_backend(kind, target)
+    elif target not in BUILTIN_BACKENDS:
+        raise Invalid(
+            f"target of a builtin backend must be one of {BUILTIN_BACKENDS}, got {target!r}"
+        )
+
+
 def open_backend(kind: str, target: str) -> ModelBackend:
+    """An HTTP or entry-point backend (built-ins are opened by the service, per project)."""
     if kind == "http":
         return HttpBackend(target)
     if kind == "python":
         return PythonBackend(target)
+    if kind == "builtin":
+        raise Invalid(f"the builtin backend {target!r} is opened for a project, not alone")
     raise Invalid(f"kind must be one of {', '.join(BACKEND_KINDS)}, got {kind!r}")

@@ -9,6 +9,8 @@ from quorum.accounts.schemas import Caller
 from quorum.api.deps import PathName, SessionDep, WorkerDep, authorize
 from quorum.assist import policy, service
 from quorum.assist.schemas import (
+    ActiveLearningRead,
+    ActiveLearningUpdate,
     BackendCreate,
     BackendRead,
     BackendReport,
@@ -19,6 +21,9 @@ from quorum.assist.schemas import (
 
 router = APIRouter(prefix="/v1/assist/backends", tags=["model-assisted labeling"])
 worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
+learning_router = APIRouter(
+    prefix="/v1/projects/{project}/active-learning", tags=["model-assisted labeling"]
+)
 BackendReader = Annotated[Caller, authorize(policy.read_backends)]
 BackendRunner = Annotated[Caller, authorize(policy.run_backends)]
 BackendRegistrar = Annotated[Caller, authorize(policy.register_backends)]
@@ -57,3 +62,26 @@ def report(name: PathName, project: str, caller: BackendReader, db: SessionDep) 
 def prelabel(assignment_id: str, worker: WorkerDep, db: SessionDep) -> PreLabelRead:
     """The model's suggestion for the task you hold: a starting point, yours to change."""
     return service.prelabel_for_assignment(db, worker_id=worker.id, assignment_id=assignment_id)
+
+
+@learning_router.get("", response_model=ActiveLearningRead)
+def active_learning(project: PathName, caller: BackendReader, db: SessionDep) -> ActiveLearningRead:
+    """The project's active-learning model: settings and last training."""
+    return service.active_learning_status(db, org_id=caller.org_id, project=project)
+
+
+@learning_router.put("", response_model=ActiveLearningRead)
+def configure_active_learning(
+    project: PathName, data: ActiveLearningUpdate, caller: BackendRunner, db: SessionDep
+) -> ActiveLearningRead:
+    """Opt in: a classifier trained on completed tasks pre-labels the pending ones and, with
+    ``order_queue``, sets their priority so the most uncertain are labeled first."""
+    return service.configure_active_learning(db, org_id=caller.org_id, project=project, data=data)
+
+
+@learning_router.post("/train", response_model=ActiveLearningRead)
+def train_active_learning(
+    project: PathName, caller: BackendRunner, db: SessionDep
+) -> ActiveLearningRead:
+    """Train now instead of waiting for the background trainer."""
+    return service.train_active_learning(db, org_id=caller.org_id, project=project)

@@ -12,8 +12,11 @@ class Write(BaseModel):
 
 class BackendCreate(Write):
     name: str = Field(min_length=1, max_length=200)
-    kind: Literal["http", "python"]
-    target: str = Field(min_length=1, description="the URL, or 'package.module:function'")
+    kind: Literal["http", "python", "builtin"]
+    target: str = Field(
+        min_length=1,
+        description="the URL, 'package.module:function', or a built-in model ('active-learning')",
+    )
 
 
 class BackendRead(BaseModel):
@@ -51,3 +54,24 @@ class BackendReport(BaseModel):
     rater_agreement_with_humans: float | None = Field(
         description="mean task-type score between the model's rating and each human response"
     )
+
+
+class ActiveLearningUpdate(Write):
+    backend: str = Field(description="a backend of kind 'builtin' with target 'active-learning'")
+    order_queue: bool = Field(
+        False, description="set pending tasks' priority to the model's uncertainty (0-1000)"
+    )
+    retrain_every: int = Field(20, ge=1, le=100_000, description="new completed tasks")
+    min_labels: int = Field(10, ge=2, le=100_000, description="completed tasks before a first fit")
+
+
+class ActiveLearningRead(BaseModel):
+    project: str
+    backend: str
+    order_queue: bool
+    retrain_every: int
+    min_labels: int
+    completed_tasks: int
+    trained_on: int = Field(description="completed tasks counted at the last training")
+    trained_at: datetime | None
+    classes: list[str]
