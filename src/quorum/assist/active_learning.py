@@ -12,15 +12,15 @@ choice and images are left alone (no pre-label, priority untouched).
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
 
 from quorum.assist.backends import Suggestion
 from quorum.errors import Invalid
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only a training process pays for it
+    from sklearn.pipeline import Pipeline
 
 # Priorities are integers, and customers set them in [-1000, 1000]: uncertainty takes [0, 1000].
 UNCERTAINTY_SCALE = 1000
@@ -56,7 +56,7 @@ class Scored:
 class TextClassifier:
     """TF-IDF over words and word pairs, then a multinomial logistic regression."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: "Pipeline") -> None:
         self.pipeline = pipeline
         self.classes: list[str] = [str(c) for c in pipeline.classes_]
 
@@ -64,6 +64,10 @@ class TextClassifier:
     def fit(cls, texts: Sequence[str], labels: Sequence[str]) -> "TextClassifier":
         if len(set(labels)) < 2:
             raise Invalid("active learning needs completed tasks of at least two categories")
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
         pipeline = make_pipeline(
             TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), max_features=MAX_FEATURES),
             LogisticRegression(C=10.0, max_iter=1000),
