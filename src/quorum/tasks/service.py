@@ -5,10 +5,11 @@ id that belongs to someone else is simply not found.
 """
 
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Select, exists, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from quorum.tasktypes import get_task_type
 
 MAX_PAGE = 100
 PROJECT_PARAM_EXTRAS = {"instruction"}
+M = TypeVar("M", bound=BaseModel)
 
 
 # Projects
@@ -291,44 +293,122 @@ def create_task(
 def parse_task_common(body: dict[str, Any]) -> TaskCommon:
     """The fields every task type shares, validated out of a task body."""
     try:
-        return TaskCommon.model_validate({k: v for k, v in body.items() if k in TASK_COMMON_FIELDS})
+        return TaskCommon.model_validate(_common_part(body))
     except ValidationError as exc:
         raise invalid_from_validation(exc) from None
+
+
+def parse_task_commons(bodies: list[dict[str, Any]]) -> list[TaskCommon | Invalid]:
+    """``parse_task_common`` of many bodies in one pydantic call: each one's fields, or why not."""
+    return _validate_each(TaskCommon, [_common_part(body) for body in bodies], whole="body")
 
 
 def new_task_values(
     *, project: Project, batch: Batch | None, common: TaskCommon, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """Validate the type's params over the project's defaults; the columns of the new task.
+    """Validate the type's params over the project's defaults; the columns of the new task."""
+    (values,) = new_tasks_values(project=project, batch=batch, tasks=[(common, body)])
+    if isinstance(values, Invalid):
+        raise values
+    return values
 
-    The one validation of a task body, shared by the API (one task) and bulk imports.
+
+def new_tasks_values(
+    *, project: Project, batch: Batch | None, tasks: list[tuple[TaskCommon, dict[str, Any]]]
+) -> list[dict[str, Any] | Invalid]:
+    """The columns of many new tasks of a project, or why each one is refused.
+
+    The one validation of a task body, shared by the API (one task) and bulk imports (a chunk,
+    whose params are validated and dumped in one pydantic call).
     """
-    if common.callback_url is not None:
-        check_callback_url(common.callback_url)
-    defaults = {k: v for k, v in project.params.items() if k not in PROJECT_PARAM_EXTRAS}
-    own = {k: v for k, v in body.items() if k not in TASK_COMMON_FIELDS}
-    try:
-        params = get_task_type(project.type).Params.model_validate({**defaults, **own})
-    except ValidationError as exc:
-        raise invalid_from_validation(exc, whole="params") from None
-    instruction = "\n\n".join(
-        part for part in (common.instruction, project.params.get("instruction", "")) if part
+    params_model = get_task_type(project.type).Params
+    project_params = project.params
+    defaults = {k: v for k, v in project_params.items() if k not in PROJECT_PARAM_EXTRAS}
+    results: dict[int, dict[str, Any] | Invalid] = {}
+    checked = []
+    for index, (common, _) in enumerate(tasks):
+        try:
+            if common.callback_url is not None:
+                check_callback_url(common.callback_url)
+        except Invalid as exc:
+            results[index] = exc
+        else:
+            checked.append(index)
+    params = _validate_each(
+        params_model,
+        [{**defaults, **_own_part(tasks[index][1])} for index in checked],
+        whole="params",
     )
-    return {
-        "org_id": project.org_id,
-        "project_id": project.id,
-        "batch_id": batch.id if batch else None,
-        "type": project.type,
-        "instruction": instruction,
-        "params": params.model_dump(mode="json", exclude_unset=True),
-        "response": None,
-        "callback_url": common.callback_url,
-        "metadata_": common.metadata,
-        "tags": common.tags,
-        "unique_id": common.unique_id,
-        "priority": common.priority,
-        "required_responses": common.required_responses or project.required_responses,
-    }
+    valid = []
+    for index, outcome in zip(checked, params, strict=True):
+        if isinstance(outcome, Invalid):
+            results[index] = outcome
+        else:
+            valid.append((index, outcome))
+    dumped = _list_adapter(params_model).dump_python(
+        [p for _, p in valid], mode="json", exclude_unset=True
+    )
+    org_id, project_id, task_type = project.org_id, project.id, project.type
+    batch_id = batch.id if batch else None
+    extra_instruction = project_params.get("instruction", "")
+    default_responses = project.required_responses
+    for (index, _), params_json in zip(valid, dumped, strict=True):
+        common = tasks[index][0]
+        instruction = common.instruction
+        if extra_instruction:
+            instruction = (
+                f"{instruction}\n\n{extra_instruction}" if instruction else extra_instruction
+            )
+        results[index] = {
+            "org_id": org_id,
+            "project_id": project_id,
+            "batch_id": batch_id,
+            "type": task_type,
+            "instruction": instruction,
+            "params": params_json,
+            "response": None,
+            "callback_url": common.callback_url,
+            "metadata_": common.metadata,
+            "tags": common.tags,
+            "unique_id": common.unique_id,
+            "priority": common.priority,
+            "required_responses": common.required_responses or default_responses,
+        }
+    return [results[index] for index in range(len(tasks))]
+
+
+def _common_part(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k in TASK_COMMON_FIELDS}
+
+
+def _own_part(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in TASK_COMMON_FIELDS}
+
+
+@cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _validate_each(model: type[M], items: list[dict[str, Any]], *, whole: str) -> list[M | Invalid]:
+    """Validate items in one pydantic call; one that fails gets the error it gets on its own."""
+    try:
+        return _list_adapter(model).validate_python(items)
+    except ValidationError as exc:
+        failed = {error["loc"][0] for error in exc.errors()}
+    passed = iter(
+        _list_adapter(model).validate_python([x for i, x in enumerate(items) if i not in failed])
+    )
+    results: list[M | Invalid] = []
+    for index, item in enumerate(items):
+        if index not in failed:
+            results.append(next(passed))
+            continue
+        try:
+            results.append(model.model_validate(item))
+        except ValidationError as exc:
+            results.append(invalid_from_validation(exc, whole=whole))
+    return results
 
 
 def _task_home(db: Session, *, org_id: str, common: TaskCommon) -> tuple[Project, Batch | None]:
