@@ -2,6 +2,7 @@
 
 import json
 import zipfile
+from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
 import pytest
@@ -145,6 +146,21 @@ def test_jsonl_parquet_and_hf_hold_the_scale_task_objects(cli, tenant, sessions,
     assert dataset.num_rows == 4
     assert dataset[0]["unique_id"] == "u1"
     assert json.loads(dataset[0]["params"]) == {"attachment": "text 1", "categories": ["+", "-"]}
+
+
+def test_jsonl_times_are_cut_to_the_millisecond_as_the_api_writes_them(
+    cli, tenant, sessions, tmp_path
+):
+    create_project(tenant.client, "categorization", "times", params={"categories": ["+", "-"]})
+    import_rows(cli, tenant, tmp_path, "times", [{"attachment": "t"}])
+    with transaction(sessions) as db:
+        task = db.scalar(select(Task).where(Task.org_id == tenant.org_id))
+        task.created_at = datetime(2024, 5, 6, 7, 8, 9, 123999, tzinfo=UTC)
+    complete_all(sessions, tenant.org_id, lambda task: {"category": "+"})
+    (line,) = export(cli, tenant, "times", "jsonl", tmp_path / "t.jsonl").read_text().splitlines()
+    exported = json.loads(line)
+    assert exported["created_at"] == "2024-05-06T07:08:09.123Z"
+    assert exported == tenant.client.get(f"/v1/task/{exported['task_id']}").json()
 
 
 def test_sft_from_chat_and_text_collection(cli, tenant, sessions, tmp_path):

@@ -48,20 +48,20 @@ def export_tasks(
     """
     chosen = get_format(format)
     # Resolve names now, so a wrong project is a 404 rather than a broken stream.
-    next(service.export_chunks(db, org_id=caller.org_id, project=project, batch=batch), None)
+    service.export_source(db, org_id=caller.org_id, project=project, batch=batch)
     sessions = request.app.state.session_factory
     if isinstance(chosen, LineFormat):
 
         def stream() -> Iterator[bytes]:
             with transaction(sessions) as export_db:
-                chunks = service.export_chunks(
+                source = service.export_source(
                     export_db,
                     org_id=caller.org_id,
                     project=project,
                     batch=batch,
                     selection=include,
                 )
-                yield from chosen.lines(chunks, ExportStats())
+                yield from chosen.lines(source, ExportStats())
 
         return StreamingResponse(stream(), media_type="application/x-ndjson")
     workdir = Path(tempfile.mkdtemp(prefix="quorum-export-"))

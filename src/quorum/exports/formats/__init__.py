@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from quorum.blobs import BlobStore
 from quorum.errors import Invalid
+from quorum.exports.source import ExportSource
 from quorum.tasks.schemas import TaskRead
 
 
@@ -48,10 +49,10 @@ class LineFormat(ExportFormat):
     def records(self, task: TaskRead, stats: ExportStats) -> Iterable[dict[str, Any]]:
         raise NotImplementedError
 
-    def lines(self, chunks: Iterable[list[TaskRead]], stats: ExportStats) -> Iterator[bytes]:
+    def lines(self, source: ExportSource, stats: ExportStats) -> Iterator[bytes]:
         """Encoded JSONL, one chunk of tasks at a time."""
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        for chunk in chunks:
+        for chunk in source.tasks():
             out = []
             for task in chunk:
                 self.check_type(task)
@@ -65,7 +66,7 @@ class LineFormat(ExportFormat):
 class FileFormat(ExportFormat):
     def write(
         self,
-        chunks: Iterable[list[TaskRead]],
+        source: ExportSource,
         target: Path,
         stats: ExportStats,
         blobs: BlobStore | None = None,

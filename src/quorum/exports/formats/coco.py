@@ -7,7 +7,6 @@ spooled to temporary files while tasks stream in, then joined, so memory stays f
 
 import json
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 
 from shapely.geometry import Polygon
@@ -20,7 +19,7 @@ from quorum.exports.formats.images import (
     image_file_name,
     project_labels,
 )
-from quorum.tasks.schemas import TaskRead
+from quorum.exports.source import ExportSource
 
 
 def _annotation(shape: dict) -> tuple[list[float], list[list[float]], float]:
@@ -42,7 +41,7 @@ class Coco(FileFormat):
 
     def write(
         self,
-        chunks: Iterable[list[TaskRead]],
+        source: ExportSource,
         target: Path,
         stats: ExportStats,
         blobs: BlobStore | None = None,
@@ -54,7 +53,7 @@ class Coco(FileFormat):
             tempfile.TemporaryFile("w+") as images,
             tempfile.TemporaryFile("w+") as annotations,
         ):
-            for chunk in chunks:
+            for chunk in source.tasks():
                 for task in chunk:
                     self.check_type(task)
                     shapes = area_shapes(task, self.name)

@@ -7,15 +7,14 @@ chunk, so the export needs neither the ``datasets`` package nor the whole table 
 
 import json
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 
 from quorum.blobs import BlobStore
 from quorum.exports.formats import ExportStats, FileFormat, register
-from quorum.exports.formats.parquet import TASK_SCHEMA, task_table
-from quorum.tasks.schemas import TaskRead
+from quorum.exports.formats.parquet import TASK_SCHEMA, task_tables
+from quorum.exports.source import ExportSource
 
 DATA_FILE = "data-00000-of-00001.arrow"
 
@@ -43,7 +42,7 @@ class HuggingFaceDataset(FileFormat):
 
     def write(
         self,
-        chunks: Iterable[list[TaskRead]],
+        source: ExportSource,
         target: Path,
         stats: ExportStats,
         blobs: BlobStore | None = None,
@@ -53,9 +52,9 @@ class HuggingFaceDataset(FileFormat):
             pa.OSFile(str(target / DATA_FILE), "wb") as sink,
             pa.ipc.new_stream(sink, TASK_SCHEMA) as writer,
         ):
-            for chunk in chunks:
-                writer.write_table(task_table(chunk))
-                stats.rows += len(chunk)
+            for table in task_tables(source):
+                writer.write_table(table)
+                stats.rows += table.num_rows
         info = {"description": "Quorum tasks", "features": _features(TASK_SCHEMA)}
         (target / "dataset_info.json").write_text(json.dumps(info, indent=2))
         state = {

@@ -5,7 +5,7 @@ to the same schema, and ``json.loads`` recovers them.
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from quorum.blobs import BlobStore
 from quorum.exports.formats import ExportStats, FileFormat, register
-from quorum.tasks.schemas import TaskRead
+from quorum.exports.source import ExportSource
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 TASK_SCHEMA = pa.schema(
@@ -37,27 +37,21 @@ TASK_SCHEMA = pa.schema(
 )
 
 
-def task_table(tasks: list[TaskRead]) -> pa.Table:
-    """A chunk of tasks as an Arrow table of ``TASK_SCHEMA``, built column by column."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    columns = {
-        "task_id": [t.task_id for t in tasks],
-        "project": [t.project for t in tasks],
-        "batch": [t.batch for t in tasks],
-        "type": [t.type for t in tasks],
-        "status": [t.status for t in tasks],
-        "unique_id": [t.unique_id for t in tasks],
-        "instruction": [t.instruction for t in tasks],
-        "params": [dumps(t.params) for t in tasks],
-        "response": [None if t.response is None else dumps(t.response) for t in tasks],
-        "metadata": [dumps(t.metadata) for t in tasks],
-        "tags": [t.tags for t in tasks],
-        "priority": [t.priority for t in tasks],
-        "customer_review_status": [t.customer_review_status for t in tasks],
-        "created_at": [t.created_at for t in tasks],
-        "completed_at": [t.completed_at for t in tasks],
-    }
-    return pa.table(columns, schema=TASK_SCHEMA)
+def task_tables(source: ExportSource) -> Iterator[pa.Table]:
+    """The tasks as Arrow tables of ``TASK_SCHEMA``, a chunk each, built column by column."""
+    tags = TASK_SCHEMA.get_field_index("tags")
+    for rows in source.task_fields(TASK_SCHEMA.names):
+        columns = list(zip(*rows, strict=True))
+        parsed: dict[str, list[str]] = {}  # tag lists repeat (most are empty): parse each once
+        columns[tags] = [
+            parsed[text] if text in parsed else parsed.setdefault(text, json.loads(text))
+            for text in columns[tags]
+        ]
+        arrays = [
+            pa.array(column, type=field.type)
+            for column, field in zip(columns, TASK_SCHEMA, strict=True)
+        ]
+        yield pa.Table.from_arrays(arrays, schema=TASK_SCHEMA)
 
 
 class Parquet(FileFormat):
@@ -66,15 +60,15 @@ class Parquet(FileFormat):
 
     def write(
         self,
-        chunks: Iterable[list[TaskRead]],
+        source: ExportSource,
         target: Path,
         stats: ExportStats,
         blobs: BlobStore | None = None,
     ) -> None:
         with pq.ParquetWriter(target, TASK_SCHEMA, compression="zstd") as writer:
-            for chunk in chunks:
-                writer.write_table(task_table(chunk))
-                stats.rows += len(chunk)
+            for table in task_tables(source):
+                writer.write_table(table)
+                stats.rows += table.num_rows
 
 
 register(Parquet())

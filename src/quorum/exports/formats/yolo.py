@@ -4,7 +4,6 @@ A box is ``class cx cy w h`` and a polygon ``class x1 y1 x2 y2 …`` (YOLO-seg),
 [0, 1] by the image size, which the task's params must give.
 """
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from quorum.blobs import BlobStore
@@ -16,7 +15,7 @@ from quorum.exports.formats.images import (
     image_size,
     project_labels,
 )
-from quorum.tasks.schemas import TaskRead
+from quorum.exports.source import ExportSource
 
 
 def _line(class_id: int, shape: dict, width: float, height: float) -> str:
@@ -36,7 +35,7 @@ class Yolo(FileFormat):
 
     def write(
         self,
-        chunks: Iterable[list[TaskRead]],
+        source: ExportSource,
         target: Path,
         stats: ExportStats,
         blobs: BlobStore | None = None,
@@ -44,7 +43,7 @@ class Yolo(FileFormat):
         (target / "images").mkdir(parents=True, exist_ok=True)
         (target / "labels").mkdir(parents=True, exist_ok=True)
         classes: dict[str, int] = {}
-        for chunk in chunks:
+        for chunk in source.tasks():
             for task in chunk:
                 self.check_type(task)
                 shapes = area_shapes(task, self.name)
