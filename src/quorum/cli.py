@@ -292,6 +292,7 @@ def import_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from quorum.blobs import BlobStore
+    from quorum.bulk import cycle_collection_paused
     from quorum.tasks import ingest
 
     fmt = source_format or ingest.detect_format(source)
@@ -326,18 +327,19 @@ def import_command(
             with transaction(sessions) as db:
                 org_id = accounts.authenticate(db, secret=key).org_id
             blobs = BlobStore(settings.home / "blobs", settings.public_url) if images else None
-            report = ingest.run_import(
-                sessions,
-                org_id=org_id,
-                project=project,
-                batch=batch,
-                rows=rows,
-                mapping=mapping,
-                atomic=atomic,
-                blobs=blobs,
-                relative_to=source.parent,
-                on_progress=advance,
-            )
+            with cycle_collection_paused():
+                report = ingest.run_import(
+                    sessions,
+                    org_id=org_id,
+                    project=project,
+                    batch=batch,
+                    rows=rows,
+                    mapping=mapping,
+                    atomic=atomic,
+                    blobs=blobs,
+                    relative_to=source.parent,
+                    on_progress=advance,
+                )
     if rejects is not None:
         with rejects.open("w") as out:
             for error in report.rejected:
@@ -410,6 +412,7 @@ def export_command(
 ) -> None:
     """Export tasks, streaming; through a server, folder formats arrive as a zip at --out."""
     from quorum.blobs import BlobStore
+    from quorum.bulk import cycle_collection_paused
     from quorum.exports.service import write_export
 
     if url:
@@ -419,7 +422,7 @@ def export_command(
         return
     settings = get_settings()
     sessions = session_factory(_engine())
-    with transaction(sessions) as db:
+    with transaction(sessions) as db, cycle_collection_paused():
         org_id = accounts.authenticate(db, secret=key).org_id
         stats = write_export(
             db,

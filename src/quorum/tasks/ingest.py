@@ -8,7 +8,6 @@ unless the import is atomic, when one bad row keeps every row out.
 """
 
 import csv
-import gc
 import json
 import os
 import time
@@ -479,10 +478,6 @@ def run_import(
     """
     report = ImportReport()
     session = sessions()
-    collecting = gc.isenabled()
-    # Rows hold no reference cycles, and the collector's passes over a chunk's many new objects
-    # cost about as much client CPU as validating them.
-    gc.disable()
     try:
         destination = _destination(session, org_id, project, batch, mapping, blobs, relative_to)
         # The next chunk is parsed and validated while the database inserts the last one.
@@ -505,8 +500,6 @@ def run_import(
             session.commit()
     finally:
         session.close()
-        if collecting:
-            gc.enable()
     return report
 
 
