@@ -7,6 +7,7 @@ All three derive from ``TaskRead``'s fields, so the task object has one definiti
 """
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,8 @@ def _as_plain_value(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 @dataclass
 class ExportSource:
+    """The tasks an export holds (``criteria`` on ``Task``), read ``chunk_rows`` at a time."""
+
     db: Session
     criteria: ColumnElement[bool]
     chunk_rows: int
@@ -113,5 +116,15 @@ class ExportSource:
         )
         # Core rows, not ORM loading: these are plain values.
         result = self.db.connection().execute(query)
-        for partition in (result.scalars() if scalars else result).partitions():
+        partitions = (result.scalars() if scalars else result).partitions()
+        for partition in _prefetched(partitions):
             yield partition if scalars else [tuple(row) for row in partition]
+
+
+def _prefetched(chunks: Iterator[Any]) -> Iterator[Any]:
+    """Chunks fetched one ahead by a second thread: the database builds the next one meanwhile."""
+    with ThreadPoolExecutor(max_workers=1) as fetcher:
+        ahead = fetcher.submit(next, chunks, None)
+        while (chunk := ahead.result()) is not None:
+            ahead = fetcher.submit(next, chunks, None)
+            yield chunk
