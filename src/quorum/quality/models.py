@@ -34,7 +34,6 @@ class ProjectQuality(Base):
     )
     # The last Dawid-Skene fit of the project: {"classes": [...], "priors": [...]}.
     model: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    completions_since_fit: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

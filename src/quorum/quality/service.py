@@ -14,6 +14,7 @@ import krippendorff
 import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quorum.db.base import utcnow
@@ -47,15 +48,39 @@ PRIOR_RIGHT, PRIOR_WRONG = 3.0, 1.0
 EM_EVIDENCE_WEIGHT = 0.5
 # Re-fit a project's Dawid-Skene model after this many completions.
 REFIT_EVERY = 20
-# A worker's fitted confusion matrix is trusted like this many labels of their one-coin trust
-# when judging a single task, so a matrix fitted on a handful of answers cannot be overconfident.
+# Each row of a worker's fitted confusion matrix is blended with this many labels' worth of their
+# one-coin trust when judging a single task, so that few answers cannot make it overconfident.
 CONFUSION_PRIOR_LABELS = 10
 GOLD_PASS_SCORE = 0.5
+# A gold task is drawn among this many the worker has not seen yet.
+GOLD_CHOICES = 50
 CONFIDENCE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 _gold_draw = random.Random()
 
 
 # Settings
+
+
+def _insert_if_missing(db: Session, model: type[Any], values: dict[str, Any]) -> None:
+    """Insert a row unless its key exists: concurrent transactions may race to create it."""
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+def _stored_settings(db: Session, *, project_id: str) -> ProjectQuality:
+    """The project's settings row, created with the defaults if it was never configured."""
+    if db.get(ProjectQuality, project_id) is None:
+        defaults = settings_for(db, project_id=project_id)
+        _insert_if_missing(
+            db,
+            ProjectQuality,
+            {
+                column.key: getattr(defaults, column.key)
+                for column in ProjectQuality.__table__.columns
+                if column.key != "updated_at"
+            },
+        )
+    return db.get_one(ProjectQuality, project_id)
 
 
 def settings_for(db: Session, *, project_id: str) -> ProjectQuality:
@@ -76,7 +101,6 @@ def settings_for(db: Session, *, project_id: str) -> ProjectQuality:
         review_levels=0,
         reviewer_qualification_id=None,
         model={},
-        completions_since_fit=0,
     )
 
 
@@ -109,9 +133,7 @@ def configure(
 ) -> QualitySettingsRead:
     """Change a project's gold rate, redundancy, trust threshold or review levels."""
     found = tasks.get_project(db, org_id=org_id, name=project)
-    current = settings_for(db, project_id=found.id)
-    if current not in db:
-        db.add(current)
+    current = _stored_settings(db, project_id=found.id)
     changes = data.model_dump(exclude_unset=True)
     if "reviewer_qualification" in changes:
         name = changes.pop("reviewer_qualification")
@@ -228,15 +250,17 @@ def pick_gold(db: Session, *, worker_id: str, project_ids: list[str]) -> tuple[T
         .where(Assignment.task_id == GoldTask.task_id, Assignment.worker_id == worker_id)
         .exists()
     )
-    row = db.execute(
-        select(Task, Project.name)
-        .join(GoldTask, GoldTask.task_id == Task.id)
-        .join(Project, Project.id == Task.project_id)
+    unseen = db.scalars(
+        select(GoldTask.task_id)
         .where(GoldTask.project_id.in_(drawn), ~seen)
-        .order_by(func.random())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
+        .order_by(GoldTask.id)
+        .limit(GOLD_CHOICES)
+    ).all()
+    if not unseen:
+        return None
+    task = db.get_one(Task, _gold_draw.choice(unseen))
+    project_name = db.scalar(select(Project.name).where(Project.id == task.project_id))
+    return task, project_name or ""
 
 
 def gold_for_task(db: Session, *, task_id: str) -> GoldTask | None:
@@ -276,19 +300,40 @@ def _trust_row(db: Session, *, project_id: str, worker_id: str) -> WorkerTrust:
     row = db.get(WorkerTrust, (project_id, worker_id))
     if row is None:
         org_id = db.scalar(select(Project.org_id).where(Project.id == project_id))
-        row = WorkerTrust(
-            project_id=project_id,
-            worker_id=worker_id,
-            org_id=org_id,
-            gold_scored=0,
-            gold_score_sum=0.0,
-            em_labels=0,
-            trust=beta_trust(),
-            scored_at_reinstatement=0,
+        _insert_if_missing(
+            db,
+            WorkerTrust,
+            {
+                "project_id": project_id,
+                "worker_id": worker_id,
+                "org_id": org_id,
+                "gold_scored": 0,
+                "gold_score_sum": 0.0,
+                "em_labels": 0,
+                "trust": beta_trust(),
+                "scored_at_reinstatement": 0,
+                "updated_at": utcnow(),
+            },
         )
-        db.add(row)
-        db.flush()
+        row = db.get_one(WorkerTrust, (project_id, worker_id))
     return row
+
+
+def _trust_rows_read_only(
+    db: Session, *, project_id: str, worker_ids: list[str]
+) -> list[WorkerTrust]:
+    """The workers' records, unsaved defaults for newcomers: consolidating a task locks none
+    of them, so completions of tasks that share workers never wait on each other."""
+    found = {
+        row.worker_id: row
+        for row in db.scalars(
+            select(WorkerTrust).where(
+                WorkerTrust.project_id == project_id, WorkerTrust.worker_id.in_(worker_ids)
+            )
+        )
+    }
+    newcomer = {"trust": beta_trust(), "em_labels": 0, "confusion": None}
+    return [found.get(w) or WorkerTrust(worker_id=w, **newcomer) for w in worker_ids]
 
 
 def beta_trust(
@@ -449,7 +494,8 @@ def _category_posterior(
         for i, (answer, row) in enumerate(zip(answers, trust_rows, strict=True)):
             if row.confusion is not None:
                 fitted_column = np.asarray(row.confusion)[columns, index[answer]]
-                weight = row.em_labels / (row.em_labels + CONFUSION_PRIOR_LABELS)
+                per_class = row.em_labels / len(model_classes)
+                weight = per_class / (per_class + CONFUSION_PRIOR_LABELS)
                 likelihoods[i] = weight * fitted_column + (1 - weight) * likelihoods[i]
     return aggregation.item_posterior(priors, likelihoods)
 
@@ -462,9 +508,9 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
     """
     settings = settings_for(db, project_id=task.project_id)
     kind = get_task_type(task.type)
-    trust_rows = [
-        _trust_row(db, project_id=task.project_id, worker_id=a.worker_id) for a in submitted
-    ]
+    trust_rows = _trust_rows_read_only(
+        db, project_id=task.project_id, worker_ids=[a.worker_id for a in submitted]
+    )
     raw = [a.response or {} for a in submitted]
     if _single_category(task.params, raw):
         classes = list(task.params["categories"])
@@ -505,15 +551,13 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
 
 
 def task_completed(db: Session, *, project_id: str) -> None:
-    """Count a completion; re-fit the project's Dawid-Skene model when one is due."""
-    settings = settings_for(db, project_id=project_id)
-    if settings not in db:
-        db.add(settings)
-    settings.completions_since_fit += 1
-    if settings.completions_since_fit < REFIT_EVERY:
-        return
-    settings.completions_since_fit = 0
-    refit(db, project_id=project_id)
+    """Re-fit the project's Dawid-Skene model at every ``REFIT_EVERY``-th completion (counted,
+    not kept in a counter row that every completion would have to lock)."""
+    completed = db.scalar(
+        select(func.count()).where(Task.project_id == project_id, Task.status == "completed")
+    )
+    if completed and completed % REFIT_EVERY == 0:
+        refit(db, project_id=project_id)
 
 
 def _categorical_answers(db: Session, *, project_id: str) -> list[tuple[str, str, str]]:
@@ -555,7 +599,14 @@ def _as_labels(
 
 def refit(db: Session, *, project_id: str) -> None:
     """Fit Dawid-Skene on all the project's category answers, gold clamped; update trust."""
-    settings = settings_for(db, project_id=project_id)
+    _stored_settings(db, project_id=project_id)
+    # One re-fit of a project at a time; it then updates workers' rows in a fixed order.
+    settings = db.scalars(
+        select(ProjectQuality)
+        .where(ProjectQuality.project_id == project_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     answers = _categorical_answers(db, project_id=project_id)
     if not answers:
         return
