@@ -142,7 +142,10 @@ class ThreadedServer:
 def server(database_url: str) -> Iterator[ThreadedServer]:
     # Tests drive the active-learning trainer themselves, so that its timing is theirs.
     settings = Settings(
-        database_url=database_url, max_body_bytes=1024 * 1024, active_learning_seconds=0
+        database_url=database_url,
+        max_body_bytes=1024 * 1024,
+        active_learning_seconds=0,
+        quality_refit_seconds=0,
     )
     with ThreadedServer(settings) as running:
         yield running

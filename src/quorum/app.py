@@ -39,6 +39,7 @@ from quorum.ops.router import router as ops_router
 from quorum.ownership.router import router as ownership_router
 from quorum.payouts.router import operator_router as payouts_operator_router
 from quorum.payouts.router import worker_router as payouts_worker_router
+from quorum.quality.jobs import QualityRefitter
 from quorum.quality.router import router as quality_router
 from quorum.review.router import operator_router as review_operator_router
 from quorum.review.router import reviewer_router
@@ -66,33 +67,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        """Background loops live as long as the server: the callback sender, when enabled."""
+        """Background loops live as long as the server: the callback sender and periodic jobs."""
         sender = CallbackSender(settings, sessions) if settings.callback_sender else None
         if sender is not None:
             sender.start()
-        sweeper = (
-            LeaseSweeper(sessions, settings.lease_sweep_seconds)
-            if settings.lease_sweep_seconds > 0
-            else None
-        )
-        if sweeper is not None:
-            sweeper.start()
-        trainer = (
-            ActiveLearningTrainer(sessions, settings.active_learning_seconds)
-            if settings.active_learning_seconds > 0
-            else None
-        )
-        if trainer is not None:
-            trainer.start()
+        jobs = [
+            job_class(sessions, interval)
+            for job_class, interval in (
+                (LeaseSweeper, settings.lease_sweep_seconds),
+                (ActiveLearningTrainer, settings.active_learning_seconds),
+                (QualityRefitter, settings.quality_refit_seconds),
+            )
+            if interval > 0
+        ]
+        for job in jobs:
+            job.start()
         try:
             yield
         finally:
-            if trainer is not None:
-                trainer.stop()
+            for job in jobs:
+                job.stop()
             if sender is not None:
                 sender.stop()
-            if sweeper is not None:
-                sweeper.stop()
 
     app = FastAPI(
         lifespan=lifespan,

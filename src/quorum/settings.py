@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     callback_claim_seconds: float = 60.0
     callback_concurrency: int = 8
     lease_sweep_seconds: float = Field(60, description="0 disables the lease sweeper")
+    quality_refit_seconds: float = Field(
+        5.0, description="how often to re-fit Dawid-Skene where tasks completed; 0 turns it off"
+    )
     active_learning_seconds: float = Field(
         10, description="how often the active-learning trainer looks for due projects; 0: never"
     )

@@ -105,7 +105,7 @@ def test_sweeper_marks_expired_leases(sessions):
     with transaction(sessions) as db:
         _, _, (worker,) = staffed_project(db, tasks=1, lease_seconds=1)
         lease = dispatch.next_task(db, worker=worker, now=utcnow() - timedelta(seconds=5))
-    LeaseSweeper(sessions, interval_seconds=60).sweep()
+    LeaseSweeper(sessions, interval_seconds=60).run_once()
     with transaction(sessions) as db:
         state = db.scalar(select(Assignment.state).where(Assignment.id == lease.assignment_id))
     assert state == "expired"

@@ -14,6 +14,7 @@ from quorum.db import transaction
 from quorum.dispatch import service as dispatch
 from quorum.dispatch.models import Assignment
 from quorum.quality import service as quality
+from quorum.quality.jobs import QualityRefitter
 from quorum.quality.schemas import GoldCreate, QualitySettingsUpdate
 from quorum.quality.synthetic import make_crowd
 from quorum.tasks import service as tasks
@@ -99,6 +100,7 @@ def crowd_run(backend, sessions):
     truth = {t: int(rng.integers(len(CLASSES))) for t in task_ids}
     truth |= {g: i % 3 for i, g in enumerate(gold_ids)}
     working = set(range(WORKERS))
+    refitter = QualityRefitter(sessions, interval_seconds=0)
     while working:
         for w in sorted(working):
             with transaction(sessions) as db:
@@ -113,6 +115,9 @@ def crowd_run(backend, sessions):
                     assignment_id=lease.assignment_id,
                     response={"category": CLASSES[answer]},
                 )
+            # The server re-fits in the background; the test plays that loop after every submit
+            # (it re-fits once 20 more tasks have completed).
+            refitter.run_once()
     return org_id, task_ids, gold_ids, worker_ids, crowd, truth
 
 

@@ -8,23 +8,17 @@ store step locks the project's model row and keeps the newest training.
 """
 
 import logging
-import threading
-
-from sqlalchemy.orm import Session, sessionmaker
 
 from quorum.assist import service
 from quorum.assist.active_learning import learn
 from quorum.db import transaction
+from quorum.db.periodic import PeriodicJob
 
 log = logging.getLogger("quorum.assist")
 
 
-class ActiveLearningTrainer:
-    def __init__(self, sessions: sessionmaker[Session], interval_seconds: float) -> None:
-        self.sessions = sessions
-        self.interval_seconds = interval_seconds
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="quorum-active-learning", daemon=True)
+class ActiveLearningTrainer(PeriodicJob):
+    name = "quorum-active-learning"
 
     def train(self, project_id: str) -> bool:
         """Train one project's model and store it; False if a newer one was stored meanwhile."""
@@ -45,17 +39,3 @@ class ActiveLearningTrainer:
             except Exception:  # one project's failure does not starve the others
                 log.exception("active-learning training of project %s failed", project_id)
         return trained
-
-    def _run(self) -> None:
-        while not self.stopping.wait(self.interval_seconds):
-            try:
-                self.run_once()
-            except Exception:  # the loop outlives a database hiccup
-                log.exception("active-learning training failed")
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)

@@ -4,39 +4,15 @@ Dispatch never depends on it (an expired lease stops counting at its expiry time
 thread in each server process, and several sweepers side by side are harmless.
 """
 
-import logging
-import threading
-
-from sqlalchemy.orm import Session, sessionmaker
-
 from quorum.db import transaction
+from quorum.db.periodic import PeriodicJob
 from quorum.dispatch import service
 
-log = logging.getLogger("quorum.dispatch")
 
+class LeaseSweeper(PeriodicJob):
+    name = "quorum-lease-sweeper"
 
-class LeaseSweeper:
-    def __init__(self, sessions: sessionmaker[Session], interval_seconds: float) -> None:
-        self.sessions = sessions
-        self.interval_seconds = interval_seconds
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="quorum-lease-sweeper", daemon=True)
-
-    def sweep(self) -> int:
+    def run_once(self) -> int:
         """One pass; how many leases were marked expired."""
         with transaction(self.sessions) as db:
             return service.expire_leases(db)
-
-    def _run(self) -> None:
-        while not self.stopping.wait(self.interval_seconds):
-            try:
-                self.sweep()
-            except Exception:  # the loop outlives a database hiccup
-                log.exception("lease sweep failed")
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)

@@ -550,14 +550,31 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
     return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
 
 
-def task_completed(db: Session, *, project_id: str) -> None:
-    """Re-fit the project's Dawid-Skene model at every ``REFIT_EVERY``-th completion (counted,
-    not kept in a counter row that every completion would have to lock)."""
-    completed = db.scalar(
-        select(func.count()).where(Task.project_id == project_id, Task.status == "completed")
+def projects_due_for_refit(db: Session) -> list[str]:
+    """Projects with ``REFIT_EVERY`` or more completions since their last Dawid-Skene fit.
+
+    The fit reads every answer of a project and rewrites its workers' trust rows, so it runs in the
+    background (``QualityRefitter``), never inside the submit that completed a task.
+    """
+    fitted = dict(
+        db.execute(
+            select(ProjectQuality.project_id, ProjectQuality.model).where(
+                ProjectQuality.consolidation == "dawid_skene"
+            )
+        ).all()
     )
-    if completed and completed % REFIT_EVERY == 0:
-        refit(db, project_id=project_id)
+    if not fitted:
+        return []
+    completed = db.execute(
+        select(Task.project_id, func.count())
+        .where(Task.project_id.in_(fitted), Task.status == "completed")
+        .group_by(Task.project_id)
+    ).all()
+    return [
+        project_id
+        for project_id, count in completed
+        if count - (fitted[project_id] or {}).get("fitted_completed", 0) >= REFIT_EVERY
+    ]
 
 
 def _categorical_answers(db: Session, *, project_id: str) -> list[tuple[str, str, str]]:
@@ -604,9 +621,15 @@ def refit(db: Session, *, project_id: str) -> None:
     settings = db.scalars(
         select(ProjectQuality)
         .where(ProjectQuality.project_id == project_id)
-        .with_for_update()
+        .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
-    ).one()
+    ).one_or_none()
+    if settings is None:  # another server is fitting this project right now
+        return
+    completed = db.scalar(
+        select(func.count()).where(Task.project_id == project_id, Task.status == "completed")
+    )
+    settings.model = {**settings.model, "fitted_completed": completed or 0}
     answers = _categorical_answers(db, project_id=project_id)
     if not answers:
         return
@@ -625,7 +648,11 @@ def refit(db: Session, *, project_id: str) -> None:
     fit = aggregation.dawid_skene(labels, gold=gold)
     # One pseudo-task per class keeps a class the fit has not seen yet possible.
     priors = (fit.priors * labels.n_tasks + 1) / (labels.n_tasks + len(classes))
-    settings.model = {"classes": classes, "priors": priors.round(6).tolist()}
+    settings.model = {
+        "classes": classes,
+        "priors": priors.round(6).tolist(),
+        "fitted_completed": completed or 0,
+    }
     accuracy = fit.worker_accuracy()
     counts = np.bincount(labels.workers, minlength=labels.n_workers)
     for w, worker_id in enumerate(worker_ids):

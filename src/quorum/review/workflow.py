@@ -63,7 +63,6 @@ def accept(db: Session, *, task: Task, response: dict[str, Any]) -> None:
     task.customer_review_status = None
     tasks.mark_task_completed(db, task=task, response=response)
     payouts.earn(db, assignment_ids=_submitted_ids(db, task.id))
-    quality.task_completed(db, project_id=task.project_id)
 
 
 def reopen(db: Session, *, task: Task, reason: str) -> None:
