@@ -56,6 +56,7 @@ from quorum.evaluation.schemas import (
     SubmissionCreate,
     SubmissionRead,
 )
+from quorum.quality import service as quality
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Project
 from quorum.tasks.schemas import ProjectCreate
@@ -499,9 +500,10 @@ class _Vote:
     void: bool
 
 
-def rater_weights(db: Session, *, org_id: str, worker_ids: list[str]) -> dict[str, float]:
-    """How much each rater's judgment counts; equal until worker trust is available."""
-    return dict.fromkeys(worker_ids, 1.0)
+def rater_weights(db: Session, *, campaign: Campaign, worker_ids: list[str]) -> dict[str, float]:
+    """How much each rater's judgment counts: their trust on the campaign's comparison project,
+    earned on its gold tasks (mixed into raters' streams at the project's gold rate)."""
+    return quality.trust_weights(db, project_id=campaign.project_id, worker_ids=worker_ids)
 
 
 def _votes(db: Session, campaign: Campaign) -> list[_Vote]:
@@ -623,7 +625,7 @@ def _leaderboard(
     votes, hygiene = _clean_votes(campaign, _votes(db, campaign), index)
     if category is not None:
         votes = [v for v in votes if v.category == category]
-    trust = rater_weights(db, org_id=campaign.org_id, worker_ids=[v.worker_id for v in votes])
+    trust = rater_weights(db, campaign=campaign, worker_ids=[v.worker_id for v in votes])
     counts: Counter[str] = Counter()
     for vote in votes:
         counts[vote.left] += 1

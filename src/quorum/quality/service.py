@@ -336,6 +336,15 @@ def _trust_rows_read_only(
     return [found.get(w) or WorkerTrust(worker_id=w, **newcomer) for w in worker_ids]
 
 
+def trust_weights(db: Session, *, project_id: str, worker_ids: list[str]) -> dict[str, float]:
+    """Each worker's trust on the project (gold and EM evidence); the prior for newcomers and 0
+    for a worker paused there."""
+    rows = _trust_rows_read_only(
+        db, project_id=project_id, worker_ids=list(dict.fromkeys(worker_ids))
+    )
+    return {row.worker_id: 0.0 if row.paused_at is not None else row.trust for row in rows}
+
+
 def beta_trust(
     gold_scored: int = 0,
     gold_score_sum: float = 0.0,
