@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     callback_claim_seconds: float = 60.0
     callback_concurrency: int = 8
     lease_sweep_seconds: float = Field(60, description="0 disables the lease sweeper")
+    max_live_leases_per_worker: int = Field(
+        10, description="live leases one worker may hold at once (worker API); 0: no limit"
+    )
     quality_refit_seconds: float = Field(
         5.0, description="how often to re-fit Dawid-Skene where tasks completed; 0 turns it off"
     )

@@ -90,3 +90,16 @@ def test_priority_then_age(tenant, make_worker):
     while (leased := worker.next()).status_code == 200:
         order.append(leased.json()["task_id"])
     assert order == [ids["high"], ids["older"], ids["newer"], ids["low"]]
+
+
+def test_a_worker_cannot_hoard_more_live_leases_than_allowed(tenant, make_worker, server):
+    limit = server.server.config.app.state.settings.max_live_leases_per_worker
+    categorization_project(tenant, tasks=limit + 2)
+    worker = make_worker(tenant, projects=("sentiment",))
+    held = [worker.next().json()["assignment_id"] for _ in range(limit)]
+    refused = worker.next()
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "5"
+    assert f"you hold {limit} live leases" in refused.json()["error"]
+    assert worker.submit(held[0], GOOD).status_code == 200
+    assert worker.next().status_code == 200

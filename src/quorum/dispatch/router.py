@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from quorum.accounts.schemas import Caller
 from quorum.api.deps import SessionDep, WorkerDep, authorize
@@ -31,10 +31,16 @@ WorkforceManager = Annotated[Caller, authorize(workforce_policy.manage_workforce
     responses={204: {"description": "No task is available for you right now"}},
 )
 def next_task(
-    data: NextTaskRequest, worker: WorkerDep, db: SessionDep
+    data: NextTaskRequest, worker: WorkerDep, db: SessionDep, request: Request
 ) -> AssignmentRead | Response:
-    """Lease the next task (optionally of one project); 204 when there is nothing to do."""
-    assignment = service.next_task(db, worker=worker, project_id=data.project_id)
+    """Lease the next task (optionally of one project); 204 when there is nothing to do, 429
+    when the worker already holds the most live leases allowed."""
+    assignment = service.next_task(
+        db,
+        worker=worker,
+        project_id=data.project_id,
+        max_live_leases=request.app.state.settings.max_live_leases_per_worker,
+    )
     return assignment if assignment is not None else Response(status_code=204)
 
 

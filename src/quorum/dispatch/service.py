@@ -20,7 +20,13 @@ from quorum.db.base import new_id, utcnow
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.dispatch.models import Assignment
 from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitResult
-from quorum.errors import Conflict, Forbidden, NotFound, invalid_from_validation
+from quorum.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    invalid_from_validation,
+)
 from quorum.payouts import service as payouts
 from quorum.quality import service as quality
 from quorum.review import workflow
@@ -111,11 +117,29 @@ def next_task(
     worker: WorkerIdentity,
     project_id: str | None = None,
     now: datetime | None = None,
+    max_live_leases: int = 0,
 ) -> AssignmentRead | None:
-    """Lease the best task the worker may do and has not tried; None when there is none."""
+    """Lease the best task the worker may do and has not tried; None when there is none.
+
+    ``max_live_leases`` (0: no limit) caps how much work one account can hold at once, so a
+    script cannot hoard a queue.
+    """
     if worker.status != "active":
         raise Forbidden(f"your account is {worker.status}; no tasks are handed out")
     now = now or utcnow()
+    if max_live_leases:
+        held = db.scalar(
+            select(func.count()).where(
+                Assignment.worker_id == worker.id,
+                Assignment.state == "active",
+                Assignment.leased_until > now,
+            )
+        )
+        if (held or 0) >= max_live_leases:
+            raise TooManyRequests(
+                f"you hold {held} live leases, the most allowed; submit, skip or release one",
+                retry_after=5,
+            )
     reachable = workforce.reachable_projects(db, worker=worker, project_id=project_id)
     if project_id is not None:
         if not reachable:
