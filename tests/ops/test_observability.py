@@ -4,6 +4,10 @@ latency per route template, and work gauges read from the database."""
 import json
 import re
 
+from quorum.db import transaction
+from quorum.quality import service as quality
+from quorum.quality.jobs import QualityRefitter
+from quorum.tasks import service as tasks
 from tests.conftest import ServeProcess
 from tests.factories import create_project, create_task
 
@@ -70,3 +74,25 @@ def test_serve_writes_json_logs_with_the_request_id(database_url, tmp_path):
         200,
         "GET",
     )
+
+
+def test_consolidation_lag_counts_completions_the_last_fit_has_not_seen(
+    server, tenant, api, sessions
+):
+    project = create_project(api, "categorization", "lagging")
+    task_ids = [create_task(api, "categorization", "lagging")["task_id"] for _ in range(3)]
+    with transaction(sessions) as db:
+        quality._stored_settings(db, project_id=project["id"])
+        for task_id in task_ids:
+            task = tasks.get_task(db, org_id=tenant.org_id, task_id=task_id)
+            tasks.mark_task_completed(db, task=task, response={"category": "good"})
+
+    def lag() -> float:
+        metrics = api.get(f"{server.url}/metrics").text
+        return _sample(metrics, "quorum_consolidation_lag_tasks", project_id=project["id"])
+
+    assert lag() == 3
+    with transaction(sessions) as db:
+        quality.refit(db, project_id=project["id"])
+    assert lag() == 0
+    assert QualityRefitter(sessions, interval_seconds=0).run_once() == 0

@@ -21,8 +21,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from quorum.db.base import utcnow
+from quorum.quality import service as quality
 
 log = logging.getLogger("quorum.metrics")
 
@@ -90,6 +92,23 @@ class DatabaseGauges(Collector):
             else:
                 gauge.add_metric([], rows[0][0])
             yield gauge
+        yield self._consolidation_lag()
+
+    def _consolidation_lag(self) -> Metric:
+        gauge = GaugeMetricFamily(
+            "quorum_consolidation_lag_tasks",
+            "Completed tasks not yet in their project's last Dawid-Skene fit",
+            labels=["project_id"],
+        )
+        try:
+            with Session(self.engine) as db:
+                lag = quality.consolidation_lag(db)
+        except SQLAlchemyError as exc:
+            log.warning("consolidation lag unavailable: %s", exc.__class__.__name__)
+            return gauge
+        for project_id, tasks in lag.items():
+            gauge.add_metric([project_id], tasks)
+        return gauge
 
 
 def render_metrics(work: CollectorRegistry) -> bytes:

@@ -559,12 +559,8 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
     return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
 
 
-def projects_due_for_refit(db: Session) -> list[str]:
-    """Projects with ``REFIT_EVERY`` or more completions since their last Dawid-Skene fit.
-
-    The fit reads every answer of a project and rewrites its workers' trust rows, so it runs in the
-    background (``QualityRefitter``), never inside the submit that completed a task.
-    """
+def consolidation_lag(db: Session) -> dict[str, int]:
+    """Per Dawid-Skene project, the completed tasks its last fit has not seen yet."""
     fitted = dict(
         db.execute(
             select(ProjectQuality.project_id, ProjectQuality.model).where(
@@ -573,17 +569,25 @@ def projects_due_for_refit(db: Session) -> list[str]:
         ).all()
     )
     if not fitted:
-        return []
+        return {}
     completed = db.execute(
         select(Task.project_id, func.count())
         .where(Task.project_id.in_(fitted), Task.status == "completed")
         .group_by(Task.project_id)
     ).all()
-    return [
-        project_id
+    return {
+        project_id: count - (fitted[project_id] or {}).get("fitted_completed", 0)
         for project_id, count in completed
-        if count - (fitted[project_id] or {}).get("fitted_completed", 0) >= REFIT_EVERY
-    ]
+    }
+
+
+def projects_due_for_refit(db: Session) -> list[str]:
+    """Projects with ``REFIT_EVERY`` or more completions since their last Dawid-Skene fit.
+
+    The fit reads every answer of a project and rewrites its workers' trust rows, so it runs in the
+    background (``QualityRefitter``), never inside the submit that completed a task.
+    """
+    return [p for p, lag in consolidation_lag(db).items() if lag >= REFIT_EVERY]
 
 
 def _categorical_answers(db: Session, *, project_id: str) -> list[tuple[str, str, str]]:
