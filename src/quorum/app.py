@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -15,7 +16,7 @@ from sqlalchemy import text
 import quorum
 from quorum.accounts.router import router as keys_router
 from quorum.api.errors import install_error_handlers
-from quorum.api.middleware import BodySizeLimit, RawPathSegments
+from quorum.api.middleware import BodySizeLimit, ConcurrencyLimit, RawPathSegments
 from quorum.api.ratelimit import login_limiters, request_limiter
 from quorum.assist.jobs import ActiveLearningTrainer
 from quorum.assist.router import learning_router as assist_learning_router
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         """Background loops live as long as the server: the callback sender and periodic jobs."""
+        # Sync endpoints run in these threads; beyond a few per core they only contend for the GIL.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         sender = CallbackSender(settings, sessions) if settings.callback_sender else None
         if sender is not None:
             sender.start()
@@ -178,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=settings.requests_in_flight)
     app.add_middleware(RequestContext)
     app.add_middleware(RawPathSegments)
     return app

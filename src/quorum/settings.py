@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    request_threads: int = Field(8, description="threads serving requests per process")
+    requests_in_flight: int = Field(
+        0, description="requests served at once per process; 0: the pool's size and overflow less 4"
+    )
     sqlite_busy_timeout_ms: int = 30_000
     max_body_bytes: int = 10 * 1024 * 1024
     rate_limit_per_second: float = Field(0, description="per API key and worker; 0: unlimited")
@@ -51,6 +55,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "Settings":
+        if self.requests_in_flight <= 0:
+            # Background loops (callback sender, sweeper, trainers) keep a few connections.
+            self.requests_in_flight = max(1, self.db_pool_size + self.db_max_overflow - 4)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'quorum.db'}"
         if self.env == "production" and self.secret_key == "development-only-secret":

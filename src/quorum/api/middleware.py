@@ -1,5 +1,7 @@
-"""ASGI middleware: raw-path routing of encoded names, and the request body size limit."""
+"""ASGI middleware: raw-path routing of encoded names, the request body size limit, and the
+limit on requests in flight."""
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -96,3 +98,24 @@ class BodySizeLimit:
             await send(message)
 
         await self.app(scope, limited_receive, tracking_send)
+
+
+class ConcurrencyLimit:
+    """Admit at most ``limit`` requests at once; the rest wait here, holding nothing.
+
+    A request holds a pooled database connection between the thread hops of its dependencies and
+    its endpoint. With more requests in flight than the pool has connections, threads block on the
+    pool while the requests that hold connections wait for a thread: under load that stalls until
+    the pool's timeout. Queueing requests before they touch the database keeps both in balance.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
