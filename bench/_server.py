@@ -66,6 +66,7 @@ def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "quorum", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
+        stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -199,7 +199,7 @@ def main() -> None:
             }
             command = [sys.executable, "-m", "quorum", "serve", "--port", str(args.port)]
             command += ["--workers", str(args.server_workers)]
-            server = subprocess.Popen(command, env=env)
+            server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
             wait_ready(base_url, server)
 
         shares = [tokens[i :: args.client_processes] for i in range(args.client_processes)]
