@@ -40,10 +40,6 @@ class Conflict(DomainError):
     status_code = 409
 
 
-class TooLarge(DomainError):
-    status_code = 413
-
-
 class TooManyRequests(DomainError):
     status_code = 429
 

@@ -11,14 +11,6 @@ Role = Literal["viewer", "member", "admin", "owner"]
 KeyScope = Literal["full", "read"]
 
 
-class OrganizationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    created_at: datetime
-
-
 class ApiKeyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

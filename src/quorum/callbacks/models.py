@@ -7,8 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from quorum.db.base import Base, IdType, new_id, utcnow
 
-EVENT_STATES = ("pending", "delivered", "dead")
-
 
 class CallbackEvent(Base):
     """A task event written in the same transaction as the state change it reports.

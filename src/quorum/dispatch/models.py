@@ -12,7 +12,6 @@ from quorum.tasks.models import Task
 # active: leased until leased_until; submitted: counts as a response; expired, skipped and
 # released: gave the room back; rejected: a submitted response thrown out by review, an audit or
 # a pause for low trust (its room returns too). A worker holds at most one assignment per task.
-ASSIGNMENT_STATES = ("active", "submitted", "expired", "skipped", "released", "rejected")
 
 
 class Assignment(Base):

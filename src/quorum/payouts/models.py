@@ -9,7 +9,6 @@ from quorum.db.base import Base, IdType, new_id, utcnow
 
 # pending: earned on submit, not yet payable (reversed when it becomes earned or is dropped);
 # earned, bonus, clawback: the payable balance; payout: money sent (negative).
-LEDGER_KINDS = ("pending", "earned", "bonus", "clawback", "payout")
 PAYABLE_KINDS = ("earned", "bonus", "clawback")
 
 

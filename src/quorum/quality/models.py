@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from quorum.db.base import Base, IdType, new_id, utcnow
 
-CONSOLIDATION_METHODS = ("dawid_skene", "weighted_majority")
-
 
 class ProjectQuality(Base):
     """How a project mixes in gold, decides when a task is done, and whom it stops trusting."""

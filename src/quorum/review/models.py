@@ -10,8 +10,6 @@ from quorum.db.base import Base, IdType, new_id, utcnow
 
 # open: waiting for a reviewer (or leased to one until leased_until); accepted, fixed, rejected:
 # decided; superseded: the task was reopened before anyone decided.
-REVIEW_STATES = ("open", "accepted", "fixed", "rejected", "superseded")
-REVIEW_ACTIONS = ("accept", "fix", "reject")
 
 
 class Review(Base):

@@ -8,9 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from quorum.db.base import Base, IdType, new_id, utcnow
 
-WORKER_STATUSES = ("active", "paused", "banned")
-PROJECT_ACCESS = ("members", "open")
-
 
 class Worker(Base):
     """A contractor of the workforce, in an organization's private pool or in the public pool."""
