@@ -25,7 +25,7 @@ from quorum.db.base import utcnow
 from quorum.errors import Invalid
 from quorum.tasks.models import Batch, Project
 from quorum.tasks.schemas import TaskCommon
-from quorum.tasks.service import _task_home, new_tasks_values, parse_task_commons
+from quorum.tasks.service import new_tasks_values, parse_task_commons, task_home
 
 SOURCE_FORMATS = ("jsonl", "csv", "parquet", "hf")
 CHUNK_ROWS = 10_000
@@ -329,9 +329,7 @@ def _destination(
     blobs: BlobStore | None,
     relative_to: Path | None,
 ) -> _Destination:
-    home, home_batch = _task_home(
-        db, org_id=org_id, common=TaskCommon(project=project, batch=batch)
-    )
+    home, home_batch = task_home(db, org_id=org_id, common=TaskCommon(project=project, batch=batch))
     return _Destination(home, home_batch, mapping, blobs, relative_to)
 
 

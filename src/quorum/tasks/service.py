@@ -273,7 +273,7 @@ def create_task(
     """Validate a Scale-style task body (common fields plus the type's params) and store it."""
     get_task_type(task_type)
     common = parse_task_common(body)
-    project, batch = _task_home(db, org_id=org_id, common=common)
+    project, batch = task_home(db, org_id=org_id, common=common)
     if project.type != task_type:
         raise Invalid(
             f"project {project.name!r} holds {project.type} tasks, not {task_type}", field="project"
@@ -411,7 +411,8 @@ def _validate_each(model: type[M], items: list[dict[str, Any]], *, whole: str) -
     return results
 
 
-def _task_home(db: Session, *, org_id: str, common: TaskCommon) -> tuple[Project, Batch | None]:
+def task_home(db: Session, *, org_id: str, common: TaskCommon) -> tuple[Project, Batch | None]:
+    """The project (and batch) a new task goes into; a finalized batch takes no more tasks."""
     if common.batch is None:
         if common.project is None:
             raise Invalid(
