@@ -99,8 +99,11 @@ def test_a_paused_worker_gets_no_more_work_until_reinstated(
     )
     tenant.client.post("/v1/projects/sentiment/gold", json={"params": GOLD_PARAMS, "answer": BAD})
     worker = make_worker(tenant, projects=("sentiment",))
-    for _ in range(20):
-        lease = worker.next().json()
+    for _ in range(40):
+        leased = worker.next()
+        if leased.status_code == 204:  # real work done; the gold comes at its rate, try again
+            continue
+        lease = leased.json()
         worker.submit(lease["assignment_id"], GOOD)
         if lease["params"]["attachment"] == GOLD_PARAMS["attachment"]:
             break
