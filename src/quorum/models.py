@@ -17,6 +17,7 @@ from quorum.evaluation.models import (
     Submission,
     SubmissionOutput,
 )
+from quorum.exports.models import ExportJob
 from quorum.payouts.models import (
     LedgerEntry,
     PayoutItem,
@@ -49,6 +50,7 @@ __all__ = [
     "Campaign",
     "ComparisonPair",
     "EvaluationPrompt",
+    "ExportJob",
     "GoldResult",
     "GoldTask",
     "LedgerEntry",

@@ -9,7 +9,10 @@ from quorum.db.base import Base, IdType, new_id, utcnow
 
 
 class CallbackEvent(Base):
-    """A task event written in the same transaction as the state change it reports.
+    """An event written in the same transaction as the state change it reports.
+
+    It is about a task (``task.completed``), a batch (``batch.completed``) or an export job
+    (``export.ready``): the matching id is set, the others are null.
 
     ``body`` is the exact JSON posted on every attempt, so duplicates are byte-identical and share
     the event id. A sender claims an event by setting ``claim_token`` and ``claimed_until``; a
@@ -23,7 +26,15 @@ class CallbackEvent(Base):
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
-    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), index=True
+    )
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("batch.id", ondelete="CASCADE"), index=True
+    )
+    export_job_id: Mapped[str | None] = mapped_column(
+        ForeignKey("export_job.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     url: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)

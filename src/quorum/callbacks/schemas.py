@@ -17,7 +17,9 @@ class CallbackAttemptRead(Read):
 
 class CallbackEventRead(Read):
     id: str
-    task_id: str
+    task_id: str | None
+    batch_id: str | None
+    export_job_id: str | None
     kind: str
     url: str
     state: EventState
