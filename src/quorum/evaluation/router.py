@@ -16,6 +16,8 @@ from quorum.evaluation.schemas import (
     CampaignRead,
     ComparisonRound,
     ComparisonRoundResult,
+    GoldJudgmentImport,
+    GoldJudgmentImportResult,
     IssuedPrompts,
     Leaderboard,
     ModelVersionCreate,
@@ -32,6 +34,7 @@ from quorum.evaluation.schemas import (
     SubmissionCreate,
     SubmissionRead,
 )
+from quorum.quality.schemas import GoldRead
 
 router = APIRouter(prefix="/v1/evaluation/campaigns", tags=["evaluation"])
 CampaignReader = Annotated[Caller, authorize(policy.read_campaigns)]
@@ -78,8 +81,23 @@ def get_campaign(campaign: PathName, caller: CampaignReader, db: SessionDep) -> 
 def import_prompts(
     campaign: PathName, data: PromptImport, caller: CampaignRunner, db: SessionDep
 ) -> PromptImportResult:
-    """Add private prompts; they are never listed back, only issued and shown to raters."""
+    """Add private prompts (and gold judgments); prompts are never listed back, only issued
+    and shown to raters."""
     return service.import_prompts(db, org_id=caller.org_id, campaign=campaign, data=data)
+
+
+@router.post("/{campaign}/gold", response_model=GoldJudgmentImportResult)
+def add_gold(
+    campaign: PathName, data: GoldJudgmentImport, caller: CampaignRunner, db: SessionDep
+) -> GoldJudgmentImportResult:
+    """Add gold judgments: comparisons with a known better answer, mixed into raters' work."""
+    return service.add_gold(db, org_id=caller.org_id, campaign=campaign, data=data)
+
+
+@router.get("/{campaign}/gold", response_model=list[GoldRead])
+def list_gold(campaign: PathName, caller: CampaignReader, db: SessionDep) -> list[GoldRead]:
+    """Each gold judgment's task, preferred side, times served and raters' mean score."""
+    return service.list_gold(db, org_id=caller.org_id, campaign=campaign)
 
 
 @router.post("/{campaign}/owners", response_model=OwnerCreated)

@@ -3,7 +3,7 @@ issued prompts and submissions (for model owners), and the leaderboard (for both
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Write(BaseModel):
@@ -21,6 +21,13 @@ class CampaignCreate(Write):
     required_responses: int = Field(1, ge=1, le=20, description="raters per comparison")
     min_judgments: int = Field(100, ge=1, description="judgments before a score is final")
     rater_cap: int = Field(500, ge=1, description="most judgments counted from one rater")
+    gold_rate: float = Field(
+        0.1, ge=0, le=0.5, description="share of a rater's tasks drawn from the gold judgments"
+    )
+    trust_threshold: float = Field(
+        0.6, ge=0, le=1, description="raters whose gold-earned trust falls under it are paused"
+    )
+    trust_min_scored: int = Field(10, ge=1, description="gold judgments scored before a pause")
 
 
 class CampaignRead(BaseModel):
@@ -35,7 +42,12 @@ class CampaignRead(BaseModel):
     required_responses: int
     min_judgments: int
     rater_cap: int
+    required_qualifications: list[str]
+    gold_rate: float
+    trust_threshold: float
+    trust_min_scored: int
     prompt_count: int
+    gold_count: int
     created_at: datetime
 
 
@@ -44,13 +56,40 @@ class PromptCreate(Write):
     text: str = Field(min_length=1)
 
 
+class GoldJudgmentCreate(Write):
+    """A comparison whose answer is known: a prompt, the answer raters must prefer (a correct or
+    reference answer) and one they must not (a wrong or degraded one)."""
+
+    prompt: str = Field(min_length=1)
+    preferred: str = Field(min_length=1)
+    rejected: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "GoldJudgmentCreate":
+        if self.preferred == self.rejected:
+            raise ValueError("preferred and rejected must be different answers")
+        return self
+
+
+class GoldJudgmentImport(Write):
+    gold: list[GoldJudgmentCreate] = Field(min_length=1, max_length=1000)
+
+
 class PromptImport(Write):
     prompts: list[PromptCreate] = Field(min_length=1, max_length=10_000)
+    gold: list[GoldJudgmentCreate] = Field([], max_length=1000)
 
 
 class PromptImportResult(BaseModel):
     imported: int
     prompt_count: int
+    gold_imported: int
+    gold_count: int
+
+
+class GoldJudgmentImportResult(BaseModel):
+    imported: int
+    gold_count: int
 
 
 class OwnerCreate(Write):

@@ -5,6 +5,12 @@ prompts, its comparison project and its leaderboard; another organization finds 
 A model owner (``owner_id``, authenticated by a campaign-scoped secret) registers model versions,
 receives prompts only through ``issue_prompts`` (each issue is recorded), submits outputs and
 reads the leaderboard; it sees its own models and submissions and no prompt it was not given.
+
+Gold judgments (a prompt, a preferred and a rejected answer) are the quality module's gold tasks
+on the campaign's project: served to raters at the campaign's gold rate, in the same shape as real
+comparisons, scored by the comparison type's ``score`` into the raters' trust, which weighs their
+judgments and pauses those who fail. They have no comparison pair, so no leaderboard, owner
+endpoint or delivery ever sees them.
 """
 
 import hashlib
@@ -39,6 +45,9 @@ from quorum.evaluation.schemas import (
     CampaignRead,
     ComparisonRound,
     ComparisonRoundResult,
+    GoldJudgmentCreate,
+    GoldJudgmentImport,
+    GoldJudgmentImportResult,
     IssuedPrompt,
     IssuedPrompts,
     Leaderboard,
@@ -57,6 +66,8 @@ from quorum.evaluation.schemas import (
     SubmissionRead,
 )
 from quorum.quality import service as quality
+from quorum.quality.models import GoldTask
+from quorum.quality.schemas import GoldCreate, GoldRead, QualitySettingsUpdate
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Project
 from quorum.tasks.schemas import ProjectCreate
@@ -65,6 +76,8 @@ from quorum.workforce.schemas import ProjectWorkforceUpdate
 
 OWNER_TOKEN_PREFIX = "mo_"
 BOOTSTRAP_ROUNDS = 200
+# Which side a gold judgment's preferred answer is shown on; unseeded, so raters cannot learn it.
+_gold_sides = random.Random()
 
 
 def _digest(secret: str) -> str:
@@ -82,12 +95,22 @@ def _prompt_count(db: Session, campaign_id: str) -> int:
     return db.scalar(select(func.count()).where(EvaluationPrompt.campaign_id == campaign_id)) or 0
 
 
+def _gold_count(db: Session, campaign: Campaign) -> int:
+    return db.scalar(select(func.count()).where(GoldTask.project_id == campaign.project_id)) or 0
+
+
+def _project_name(db: Session, campaign: Campaign) -> str:
+    return db.scalar(select(Project.name).where(Project.id == campaign.project_id)) or ""
+
+
 def campaign_read(db: Session, campaign: Campaign) -> CampaignRead:
-    project_name = db.scalar(select(Project.name).where(Project.id == campaign.project_id))
+    project_name = _project_name(db, campaign)
+    staffing = workforce.project_workforce(db, org_id=campaign.org_id, project=project_name)
+    checks = quality.settings_for(db, project_id=campaign.project_id)
     return CampaignRead(
         id=campaign.id,
         name=campaign.name,
-        project=project_name or "",
+        project=project_name,
         project_id=campaign.project_id,
         description=campaign.description,
         rubric=campaign.rubric,
@@ -96,13 +119,19 @@ def campaign_read(db: Session, campaign: Campaign) -> CampaignRead:
         required_responses=campaign.required_responses,
         min_judgments=campaign.min_judgments,
         rater_cap=campaign.rater_cap,
+        required_qualifications=staffing.required_qualifications,
+        gold_rate=checks.gold_rate,
+        trust_threshold=checks.trust_threshold,
+        trust_min_scored=checks.trust_min_scored,
         prompt_count=_prompt_count(db, campaign.id),
+        gold_count=_gold_count(db, campaign),
         created_at=campaign.created_at,
     )
 
 
 def create_campaign(db: Session, *, org_id: str, data: CampaignCreate) -> Campaign:
-    """Create a campaign and its comparison project, staffed by raters with the qualifications."""
+    """Create a campaign and its comparison project, staffed by raters with the qualifications
+    and checked by gold at the campaign's rate and trust threshold."""
     if db.scalar(select(Campaign.id).where(Campaign.org_id == org_id, Campaign.name == data.name)):
         raise Conflict(f"a campaign named {data.name!r} already exists")
     params: dict[str, object] = {"criteria": data.criteria, "rationale": "optional"}
@@ -123,6 +152,16 @@ def create_campaign(db: Session, *, org_id: str, data: CampaignCreate) -> Campai
         org_id=org_id,
         project=project.name,
         data=ProjectWorkforceUpdate(required_qualifications=data.required_qualifications),
+    )
+    quality.configure(
+        db,
+        org_id=org_id,
+        project=project.name,
+        data=QualitySettingsUpdate(
+            gold_rate=data.gold_rate,
+            trust_threshold=data.trust_threshold,
+            trust_min_scored=data.trust_min_scored,
+        ),
     )
     campaign = Campaign(
         org_id=org_id,
@@ -155,7 +194,7 @@ def list_campaigns(db: Session, *, org_id: str) -> list[Campaign]:
 def import_prompts(
     db: Session, *, org_id: str, campaign: str, data: PromptImport
 ) -> PromptImportResult:
-    """Add private prompts, each in one of the campaign's categories."""
+    """Add private prompts, each in one of the campaign's categories, and any gold judgments."""
     found = get_campaign(db, org_id=org_id, name=campaign)
     for index, prompt in enumerate(data.prompts):
         if prompt.category not in found.categories:
@@ -176,7 +215,47 @@ def import_prompts(
         for index, p in enumerate(data.prompts)
     )
     db.flush()
-    return PromptImportResult(imported=len(data.prompts), prompt_count=_prompt_count(db, found.id))
+    _create_gold(db, found, data.gold)
+    return PromptImportResult(
+        imported=len(data.prompts),
+        prompt_count=_prompt_count(db, found.id),
+        gold_imported=len(data.gold),
+        gold_count=_gold_count(db, found),
+    )
+
+
+def _create_gold(db: Session, campaign: Campaign, judgments: list[GoldJudgmentCreate]) -> None:
+    """One gold comparison task per judgment, built as ``generate_comparisons`` builds real ones
+    (prompt and two answers, sides drawn at random); the answer is the preferred one's side."""
+    project = _project_name(db, campaign)
+    for judgment in judgments:
+        side = _gold_sides.randrange(2)
+        answers = [judgment.rejected] * 2
+        answers[side] = judgment.preferred
+        quality.create_gold(
+            db,
+            org_id=campaign.org_id,
+            project=project,
+            data=GoldCreate(
+                params={"prompt": judgment.prompt, "answers": [{"content": a} for a in answers]},
+                answer={"preferred": side},
+            ),
+        )
+
+
+def add_gold(
+    db: Session, *, org_id: str, campaign: str, data: GoldJudgmentImport
+) -> GoldJudgmentImportResult:
+    """Add gold judgments to a running campaign; raters meet them from their next task on."""
+    found = get_campaign(db, org_id=org_id, name=campaign)
+    _create_gold(db, found, data.gold)
+    return GoldJudgmentImportResult(imported=len(data.gold), gold_count=_gold_count(db, found))
+
+
+def list_gold(db: Session, *, org_id: str, campaign: str) -> list[GoldRead]:
+    """The campaign's gold tasks with the preferred side, times served and mean score."""
+    found = get_campaign(db, org_id=org_id, name=campaign)
+    return quality.list_gold(db, org_id=org_id, project=_project_name(db, found))
 
 
 def add_owner(
@@ -501,9 +580,14 @@ class _Vote:
 
 
 def rater_weights(db: Session, *, campaign: Campaign, worker_ids: list[str]) -> dict[str, float]:
-    """How much each rater's judgment counts: their trust on the campaign's comparison project,
-    earned on its gold tasks (mixed into raters' streams at the project's gold rate)."""
-    return quality.trust_weights(db, project_id=campaign.project_id, worker_ids=worker_ids)
+    """How much each rater's judgment counts: how far their trust on the campaign's project
+    (earned on its gold judgments; 0 when paused) stands above a coin toss, ``2 * trust - 1``.
+
+    On a choice between two answers, a rater right half the time, as one voting at random is,
+    carries no information about which is better, so their judgments weigh nothing.
+    """
+    trust = quality.trust_weights(db, project_id=campaign.project_id, worker_ids=worker_ids)
+    return {worker: max(0.0, 2 * value - 1) for worker, value in trust.items()}
 
 
 def _votes(db: Session, campaign: Campaign) -> list[_Vote]:
