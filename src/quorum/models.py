@@ -1,6 +1,6 @@
 """Every domain's tables, imported in one place for Alembic and for ``Base.metadata``."""
 
-from quorum.accounts.models import ApiKey, Organization, User
+from quorum.accounts.models import ApiKey, Organization, StaffAccount, StaffToken, User
 from quorum.api.models import RateLimitWindow
 from quorum.assist.models import ActiveLearningModel, ModelAnswer, ModelBackendConfig
 from quorum.audit.models import AuditEntry
@@ -74,6 +74,8 @@ __all__ = [
     "Recheck",
     "Review",
     "Submission",
+    "StaffAccount",
+    "StaffToken",
     "SubmissionOutput",
     "Task",
     "TaskAudit",

@@ -1,4 +1,4 @@
-"""Tenants (organizations), their members and their API keys."""
+"""Tenants (organizations), their members and their API keys; platform staff and their logins."""
 
 from datetime import datetime
 
@@ -54,4 +54,37 @@ class ApiKey(Base):
     scope: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffAccount(Base):
+    """A member of the platform's staff (an operator), who manages the shared workforce.
+
+    Staff belong to no organization: they see public-pool workers, pay, and only the customer
+    projects an organization opened to the public pool.
+    """
+
+    __tablename__ = "staff_account"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="operator")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class StaffToken(Base):
+    """A staff login session; only the SHA-256 digest of its secret is stored."""
+
+    __tablename__ = "staff_token"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
+    staff_id: Mapped[str] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

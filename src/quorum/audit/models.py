@@ -16,8 +16,9 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_entry_org_id_id", "org_id", "id"),)
 
     id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
-    # No cascade: an organization with history cannot vanish with its audit log.
-    org_id: Mapped[str] = mapped_column(ForeignKey("organization.id"))
+    # No cascade: an organization with history cannot vanish with its audit log. None: a platform
+    # staff action that touched no organization (the public pool, its pay).
+    org_id: Mapped[str | None] = mapped_column(ForeignKey("organization.id"))
     actor_type: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(80))

@@ -69,6 +69,11 @@ class PayoutRun(Base):
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
+    # organization: the organization pays its private pool; platform: the platform's staff pay
+    # the public pool what this organization owes it.
+    paid_by: Mapped[str] = mapped_column(
+        String(12), default="organization", server_default="organization"
+    )
     total_cents: Mapped[int]
     worker_count: Mapped[int]
     csv: Mapped[str] = mapped_column(Text)

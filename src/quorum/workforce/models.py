@@ -25,6 +25,8 @@ class Worker(Base):
     languages: Mapped[list[Any]] = mapped_column(default=list)
     skills: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(10), default="active")
+    # worker labels; reviewer may also take review work (on projects whose qualification they hold)
+    role: Mapped[str] = mapped_column(String(10), default="worker", server_default="worker")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
