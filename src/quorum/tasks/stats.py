@@ -29,11 +29,14 @@ class Progress:
 
 
 def project_progress(db: Session, *, org_id: str) -> dict[str, Progress]:
-    """Per project id, how many of its tasks are in each state (every state listed, even at 0)."""
+    """Per project id, how many of its tasks are in each state (every state listed, even at 0).
+
+    Gold tasks imported by quality (status ``gold``) are the operator's, not the customer's work.
+    """
     counts: dict[str, dict[str, int]] = {}
     rows = db.execute(
         select(Task.project_id, Task.status, func.count())
-        .where(Task.org_id == org_id)
+        .where(Task.org_id == org_id, Task.status.in_(TASK_STATUSES))
         .group_by(Task.project_id, Task.status)
     )
     for project_id, status, count in rows:
