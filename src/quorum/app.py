@@ -33,6 +33,7 @@ from quorum.dispatch.router import operator_router as dispatch_operator_router
 from quorum.dispatch.router import worker_router as dispatch_worker_router
 from quorum.evaluation.router import owner_router as evaluation_owner_router
 from quorum.evaluation.router import router as evaluation_router
+from quorum.exports.jobs import ExportRunner
 from quorum.exports.router import router as exports_router
 from quorum.ops.metrics import DatabaseGauges
 from quorum.ops.requests import RequestContext
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if interval > 0
         ]
+        if settings.export_poll_seconds > 0:
+            jobs.append(ExportRunner(settings, sessions))
+            app.state.export_runner = jobs[-1]
         for job in jobs:
             job.start()
         try:
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
+    app.state.export_runner = None
     app.state.rate_limiter = request_limiter(settings, engine)
     app.state.login_limiters = login_limiters(settings, engine)
     app.state.work_metrics = CollectorRegistry()

@@ -6,6 +6,7 @@ task that names it shares one URL.
 
 import hashlib
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,16 @@ from quorum.errors import Invalid
 
 BLOB_ROUTE = "/blobs"
 MAX_BLOB_BYTES = 64 * 1024 * 1024
+HASH_BLOCK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file moved into the store: its blob name, size and SHA-256."""
+
+    name: str
+    size: int
+    sha256: str
 
 
 class BlobStore:
@@ -65,6 +76,33 @@ class BlobStore:
         if not path.is_file():
             raise Invalid(f"no image file at {path}")
         return self._save(path.read_bytes(), path.suffix)
+
+    def put_file(self, path: Path, suffix: str) -> StoredFile:
+        """Move a finished file (as large as it is) into the store, hashed block by block.
+
+        ``path`` should sit on the store's file system (see ``scratch_dir``) so the move is a
+        rename; a file with the same content is already there under the same name.
+        """
+        digest = hashlib.sha256()
+        with path.open("rb") as source:
+            while block := source.read(HASH_BLOCK_BYTES):
+                digest.update(block)
+        name = digest.hexdigest() + suffix.lower()
+        size = path.stat().st_size
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, self.root / name)
+        return StoredFile(name=name, size=size, sha256=digest.hexdigest())
+
+    def scratch_dir(self) -> Path:
+        """Where to write a file before ``put_file``: inside the store, so moving it is a rename."""
+        scratch = self.root / ".scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        return scratch
+
+    def file_of(self, name: str) -> Path | None:
+        """The stored file of a blob name, if it is there."""
+        path = self.root / name
+        return path if "/" not in name and path.is_file() else None
 
     def copy_to(self, url: str, target: Path) -> bool:
         """Copy the blob behind ``url`` to ``target``; False when it is not in this store."""

@@ -169,9 +169,13 @@ def payouts_run(
 projects_app = typer.Typer(help="Projects (through the API).", no_args_is_help=True)
 batches_app = typer.Typer(help="Batches (through the API).", no_args_is_help=True)
 callbacks_app = typer.Typer(help="Callback deliveries (through the API).", no_args_is_help=True)
+exports_app = typer.Typer(
+    help="Export jobs: run in the background, downloaded when ready.", no_args_is_help=True
+)
 app.add_typer(projects_app, name="projects")
 app.add_typer(batches_app, name="batches")
 app.add_typer(callbacks_app, name="callbacks")
+app.add_typer(exports_app, name="exports")
 
 ApiKeyOption = Annotated[str, typer.Option("--key", envvar="QUORUM_API_KEY", help="API key.")]
 ApiUrlOption = Annotated[
@@ -440,6 +444,103 @@ def export_command(
     )
 
 
+@exports_app.command("create")
+def exports_create(
+    project: Annotated[str, typer.Option(help="Project to export.")],
+    export_format: Annotated[
+        str, typer.Option("--format", help="jsonl, sft, dpo, parquet, coco, yolo or hf.")
+    ],
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+    batch: Annotated[str | None, typer.Option(help="Only this batch.")] = None,
+    include: Annotated[
+        str, typer.Option(help="accepted (default), completed, or all tasks.")
+    ] = "accepted",
+    callback_url: Annotated[
+        str | None, typer.Option(help="Where export.ready goes (default: the project's).")
+    ] = None,
+) -> None:
+    """Queue an export job; prints its id."""
+    with _client(key, url) as client:
+        job = client.create_export_job(
+            project, export_format, batch=batch, include=include, callback_url=callback_url
+        )
+    typer.echo(job.id)
+
+
+@exports_app.command("list")
+def exports_list(
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+    project: Annotated[str | None, typer.Option(help="Only this project's.")] = None,
+) -> None:
+    """Export jobs newest first, one per line: id, state, project, format, rows, size."""
+    filters = {"project": project} if project else {}
+    with _client(key, url) as client:
+        for job in client.export_jobs(**filters):
+            typer.echo(
+                f"{job.id}\t{job.state}\t{job.project}\t{job.format}\t{job.row_count}\t"
+                f"{job.size_bytes if job.size_bytes is not None else ''}"
+            )
+
+
+def _wait_with_progress(client, export_id: str, timeout: float):  # type: ignore[no-untyped-def]
+    """Poll a job with a progress bar of rows written against tasks selected."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("exporting ({task.fields[state]})"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]}"),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    with progress:
+        bar = progress.add_task("export", total=None, state="queued", rows="")
+
+        def show(job) -> None:  # type: ignore[no-untyped-def]
+            of = f"/{job.task_count:,}" if job.task_count is not None else ""
+            rows = f"{job.row_count:,}{of} rows"
+            progress.update(
+                bar, total=job.task_count, completed=job.row_count, state=job.state, rows=rows
+            )
+
+        return client.wait_for_export(export_id, timeout=timeout, on_progress=show)
+
+
+@exports_app.command("wait")
+def exports_wait(
+    export_id: str,
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+    out: Annotated[Path | None, typer.Option(help="Download the artifact here when done.")] = None,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 3600,
+) -> None:
+    """Wait for an export job with a progress display; exits 1 if it failed."""
+    with _client(key, url) as client:
+        job = _wait_with_progress(client, export_id, timeout)
+        if job.state == "failed":
+            err.print(f"[red]export {export_id} failed:[/red] {job.error}", markup=True)
+            raise typer.Exit(1)
+        err.print(f"export {export_id}: {job.row_count:,} rows, {job.size_bytes:,} bytes")
+        if out is not None:
+            client.download_export(export_id, out)
+            err.print(f"downloaded to {out}")
+
+
+@exports_app.command("download")
+def exports_download(
+    export_id: str,
+    out: Annotated[Path, typer.Option(help="File to write (folder formats arrive as a zip).")],
+    key: ApiKeyOption,
+    url: ApiUrlOption = DEFAULT_API_URL,
+) -> None:
+    """Download a finished export job's artifact."""
+    with _client(key, url) as client:
+        client.download_export(export_id, out)
+    err.print(f"downloaded to {out}")
+
+
 @callbacks_app.command("list")
 def callbacks_list(
     key: ApiKeyOption,
@@ -467,17 +568,25 @@ def callbacks_redeliver(
 
 @app.command()
 def worker() -> None:
-    """Deliver callbacks until stopped (SIGINT or SIGTERM); run as many as you like."""
+    """Deliver callbacks and run export jobs until stopped (SIGINT or SIGTERM); run as many as
+    you like."""
     import signal
 
     from quorum.callbacks.jobs import CallbackSender
+    from quorum.exports.jobs import ExportRunner
 
     settings = get_settings()
-    sender = CallbackSender(settings, session_factory(_engine()))
+    sessions = session_factory(_engine())
+    sender = CallbackSender(settings, sessions)
+    runner = ExportRunner(settings, sessions) if settings.export_poll_seconds > 0 else None
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: sender.stopping.set())
-    err.print("delivering callbacks; Ctrl-C to stop")
+    if runner is not None:
+        runner.start()
+    err.print("delivering callbacks and running exports; Ctrl-C to stop")
     sender.run()
+    if runner is not None:
+        runner.stop()
     sender.stop()
 
 

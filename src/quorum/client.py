@@ -15,7 +15,7 @@ are iterators that follow ``next_token`` lazily.
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,9 +24,11 @@ import httpx
 from pydantic import BaseModel
 
 from quorum.callbacks.schemas import CallbackEventDetail, CallbackEventPage, CallbackEventRead
+from quorum.exports.schemas import ExportJobPage, ExportJobRead
 from quorum.tasks.schemas import BatchRead, BatchStatusRead, ProjectRead, TaskPage, TaskRead
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+EXPORT_DONE = frozenset({"succeeded", "failed"})
 IMPORT_CHUNK_ROWS = 1_000
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,6 +92,13 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str
             chunk = []
     if chunk:
         yield chunk
+
+
+def _export_job_body(
+    project: str, export_format: str, batch: str | None, include: str, callback_url: str | None
+) -> dict[str, Any]:
+    body = {"project": project, "format": export_format, "include": include, "batch": batch}
+    return {**body, "callback_url": callback_url}
 
 
 def _quote(name: str) -> str:
@@ -253,6 +262,67 @@ class Client(_Base):
                     out.write(block)
         return target
 
+    # Export jobs
+
+    def create_export_job(
+        self,
+        project: str,
+        export_format: str,
+        *,
+        batch: str | None = None,
+        include: str = "accepted",
+        callback_url: str | None = None,
+    ) -> ExportJobRead:
+        """Queue an export that runs in the background (see ``wait_for_export``)."""
+        body = _export_job_body(project, export_format, batch, include, callback_url)
+        return self._post(ExportJobRead, "/v1/exports", body)
+
+    def export_job(self, export_id: str) -> ExportJobRead:
+        return self._get(ExportJobRead, f"/v1/exports/{export_id}")
+
+    def export_jobs(self, **filters: Any) -> Iterator[ExportJobRead]:
+        """Export jobs newest first (filters: ``project``, ``state``), page after page."""
+        token = None
+        while True:
+            params = {**filters, **({"next_token": token} if token else {})}
+            page = self._get(ExportJobPage, "/v1/exports", **params)
+            yield from page.docs
+            if not page.next_token:
+                return
+            token = page.next_token
+
+    def wait_for_export(
+        self,
+        export_id: str,
+        *,
+        timeout: float = 3600.0,
+        poll_seconds: float = 0.5,
+        on_progress: Callable[[ExportJobRead], None] | None = None,
+    ) -> ExportJobRead:
+        """Poll until the job succeeded or failed; ``on_progress`` sees each state polled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.export_job(export_id)
+            if on_progress is not None:
+                on_progress(job)
+            if job.state in EXPORT_DONE:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"export job {export_id} is still {job.state}")
+            time.sleep(poll_seconds)
+
+    def download_export(self, export_id: str, target: str | Path) -> Path:
+        """Stream a finished job's artifact to ``target``."""
+        target = Path(target)
+        with self.http.stream("GET", f"/v1/exports/{export_id}/download") as response:
+            if not response.is_success:
+                response.read()
+                _raise_for(response)
+            with target.open("wb") as out:
+                for block in response.iter_bytes():
+                    out.write(block)
+        return target
+
     # Callbacks
 
     def callbacks(self, state: str | None = None) -> Iterator[CallbackEventRead]:
@@ -368,6 +438,66 @@ class AsyncClient(_Base):
             _merge(report, (await self.request("POST", path, json=body)).json())
             line += len(chunk)
         return report
+
+    async def create_export_job(
+        self,
+        project: str,
+        export_format: str,
+        *,
+        batch: str | None = None,
+        include: str = "accepted",
+        callback_url: str | None = None,
+    ) -> ExportJobRead:
+        """Queue an export that runs in the background (see ``wait_for_export``)."""
+        body = _export_job_body(project, export_format, batch, include, callback_url)
+        return await self._post(ExportJobRead, "/v1/exports", body)
+
+    async def export_job(self, export_id: str) -> ExportJobRead:
+        return await self._get(ExportJobRead, f"/v1/exports/{export_id}")
+
+    async def export_jobs(self, **filters: Any) -> AsyncIterator[ExportJobRead]:
+        """Export jobs newest first (filters: ``project``, ``state``), page after page."""
+        token = None
+        while True:
+            params = {**filters, **({"next_token": token} if token else {})}
+            page = await self._get(ExportJobPage, "/v1/exports", **params)
+            for job in page.docs:
+                yield job
+            if not page.next_token:
+                return
+            token = page.next_token
+
+    async def wait_for_export(
+        self,
+        export_id: str,
+        *,
+        timeout: float = 3600.0,
+        poll_seconds: float = 0.5,
+        on_progress: Callable[[ExportJobRead], None] | None = None,
+    ) -> ExportJobRead:
+        """Poll until the job succeeded or failed; ``on_progress`` sees each state polled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = await self.export_job(export_id)
+            if on_progress is not None:
+                on_progress(job)
+            if job.state in EXPORT_DONE:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"export job {export_id} is still {job.state}")
+            await asyncio.sleep(poll_seconds)
+
+    async def download_export(self, export_id: str, target: str | Path) -> Path:
+        """Stream a finished job's artifact to ``target``."""
+        target = Path(target)
+        async with self.http.stream("GET", f"/v1/exports/{export_id}/download") as response:
+            if not response.is_success:
+                await response.aread()
+                _raise_for(response)
+            with target.open("wb") as out:
+                async for block in response.aiter_bytes():
+                    out.write(block)
+        return target
 
     async def callbacks(self, state: str | None = None) -> AsyncIterator[CallbackEventRead]:
         token = None

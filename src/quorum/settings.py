@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     callback_claim_seconds: float = 60.0
     callback_concurrency: int = 8
     lease_sweep_seconds: float = Field(60, description="0 disables the lease sweeper")
+    export_poll_seconds: float = Field(
+        2.0, description="how often the export runner looks for queued jobs; 0: no runner"
+    )
+    export_claim_seconds: float = Field(
+        60.0, description="an export job's lease, renewed while it runs; a dead runner's expires"
+    )
+    export_max_attempts: int = Field(3, description="runs of an export job before it fails")
     max_live_leases_per_worker: int = Field(
         10, description="live leases one worker may hold at once (worker API); 0: no limit"
     )

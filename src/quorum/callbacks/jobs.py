@@ -17,6 +17,7 @@ from quorum.callbacks import service
 from quorum.callbacks.signing import (
     AUTH_HEADER,
     EVENT_ID_HEADER,
+    EVENT_KIND_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     sign,
@@ -83,6 +84,7 @@ class CallbackSender:
             "Content-Type": "application/json",
             AUTH_HEADER: claim.auth_key,
             EVENT_ID_HEADER: claim.id,
+            EVENT_KIND_HEADER: claim.kind,
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(claim.signing_secret, claim.body, timestamp),
         }

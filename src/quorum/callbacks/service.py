@@ -50,9 +50,26 @@ def enqueue_task_event(
         "task_id": task.id,
         "status": task.status,
     }
+    return enqueue_event(db, org_id=org_id, kind=kind, url=url, body=body, task_id=task.id)
+
+
+def enqueue_event(
+    db: Session,
+    *,
+    org_id: str,
+    kind: str,
+    url: str,
+    body: dict[str, Any],
+    task_id: str | None = None,
+    batch_id: str | None = None,
+    export_job_id: str | None = None,
+) -> CallbackEvent:
+    """Queue one event (about a task, a batch or an export job) for the sender to post."""
     event = CallbackEvent(
         org_id=org_id,
-        task_id=task.id,
+        task_id=task_id,
+        batch_id=batch_id,
+        export_job_id=export_job_id,
         kind=kind,
         url=url,
         body=json.dumps(body, separators=(",", ":")),
@@ -88,6 +105,7 @@ class ClaimedEvent:
 
     id: str
     claim_token: str
+    kind: str
     url: str
     body: bytes
     attempt: int
@@ -141,6 +159,7 @@ def claim_due_events(db: Session, *, limit: int, claim_seconds: float) -> list[C
     rows = db.execute(
         select(
             CallbackEvent.id,
+            CallbackEvent.kind,
             CallbackEvent.url,
             CallbackEvent.body,
             CallbackEvent.attempts,
@@ -155,13 +174,14 @@ def claim_due_events(db: Session, *, limit: int, claim_seconds: float) -> list[C
         ClaimedEvent(
             id=event_id,
             claim_token=token,
+            kind=kind,
             url=url,
             body=body.encode(),
             attempt=attempts,
             auth_key=auth_key,
             signing_secret=secret,
         )
-        for event_id, url, body, attempts, auth_key, secret in rows
+        for event_id, kind, url, body, attempts, auth_key, secret in rows
     ]
 
 
@@ -213,7 +233,7 @@ def record_outcome(
         .where(CallbackEvent.id == claim.id, CallbackEvent.claim_token == claim.claim_token)
         .values(state=state, **changes)
     )
-    if updated.rowcount and state != "pending":
+    if updated.rowcount and state != "pending":  # a task's own callback outcome (none for others)
         task_id = select(CallbackEvent.task_id).where(CallbackEvent.id == claim.id)
         db.execute(
             update(Task)

@@ -11,6 +11,7 @@ import time
 
 SIGNATURE_HEADER = "Quorum-Signature"
 EVENT_ID_HEADER = "Quorum-Event-Id"
+EVENT_KIND_HEADER = "Quorum-Event"  # task.completed, batch.completed, export.ready, ...
 TIMESTAMP_HEADER = "Quorum-Timestamp"
 AUTH_HEADER = "scale-callback-auth"
 DEFAULT_TOLERANCE_SECONDS = 300

@@ -21,21 +21,31 @@ class PeriodicJob:
         self.sessions = sessions
         self.interval_seconds = interval_seconds
         self.stopping = threading.Event()
+        self.woken = threading.Event()
         self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def run_once(self) -> int:
         raise NotImplementedError
 
     def _run(self) -> None:
-        while not self.stopping.wait(self.interval_seconds):
+        while True:
+            self.woken.wait(self.interval_seconds)
+            self.woken.clear()
+            if self.stopping.is_set():
+                return
             try:
                 self.run_once()
             except Exception:  # the loop outlives a database hiccup
                 log.exception("%s: pass failed", self.name)
+
+    def wake(self) -> None:
+        """Run a pass now rather than at the end of the interval (new work in this process)."""
+        self.woken.set()
 
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
         self.stopping.set()
+        self.woken.set()
         self.thread.join(timeout=10)

@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+READ_SNAPSHOT = "quorum_read_snapshot"
+
 
 def normalize_url(url: str) -> str:
     """Point plain ``postgresql://`` URLs at psycopg 3, the driver we ship."""
@@ -59,7 +61,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(READ_SNAPSHOT, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -70,4 +73,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any exception."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_snapshot(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for a long read (a background export): it must not write.
+
+    On SQLite it is a deferred transaction, a WAL snapshot that leaves the write lock to others
+    for as long as the read lasts; on PostgreSQL an ordinary transaction.
+    """
+    with factory() as session, session.begin():
+        session.connection(execution_options={READ_SNAPSHOT: True})
         yield session

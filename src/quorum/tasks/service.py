@@ -153,6 +153,8 @@ def finalize_batch(db: Session, *, org_id: str, name: str) -> Batch:
     batch = get_batch(db, org_id=org_id, name=name)
     if batch.finalized_at is None:
         batch.finalized_at = utcnow()
+        db.flush()
+        _enqueue_batch_completed(db, batch.id)
     return batch
 
 
@@ -457,6 +459,7 @@ def cancel_task(db: Session, *, org_id: str, task_id: str, clear_unique_id: bool
     if clear_unique_id:
         task.unique_id = None
     _enqueue_callback(db, task, "task.canceled")
+    _enqueue_batch_completed(db, task.batch_id)
     return task
 
 
@@ -478,7 +481,40 @@ def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) ->
     task.completed_at = now
     task.updated_at = now
     _enqueue_callback(db, task, "task.completed")
+    _enqueue_batch_completed(db, task.batch_id)
     return task
+
+
+def _enqueue_batch_completed(db: Session, batch_id: str | None) -> None:
+    """Queue the batch object to the batch's callback if this change just completed the batch.
+
+    Called after a task of the batch finished (or the batch was finalized), with that change
+    flushed. The batch row is locked first, so of two tasks finishing at once the second one
+    waits and then sees the first: exactly one of them finds nothing pending.
+    """
+    if batch_id is None:
+        return
+    batch = db.scalar(
+        select(Batch)
+        .where(Batch.id == batch_id, Batch.callback != "")
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if batch is None or batch.finalized_at is None:
+        return
+    counts = _status_counts(db, [batch.id])[batch.id]
+    if counts.get("pending", 0):
+        return
+    project_name = db.scalar(select(Project.name).where(Project.id == batch.project_id))
+    read = batch_read(db, batch, project_name or "", counts)
+    callbacks.enqueue_event(
+        db,
+        org_id=batch.org_id,
+        kind="batch.completed",
+        url=batch.callback,
+        body=read.model_dump(mode="json"),
+        batch_id=batch.id,
+    )
 
 
 def set_task_metadata(db: Session, *, org_id: str, task_id: str, metadata: dict[str, Any]) -> Task:
