@@ -58,6 +58,14 @@ MATRIX = [
     ("PUT", "/v1/pay-rates/chat", {"cents": 5}, "admin", True),
     ("GET", "/v1/payouts", None, "admin", False),
     ("GET", "/v1/evaluation/campaigns", None, "viewer", False),
+    ("GET", "/v1/evaluation/campaigns/{campaign}/gold", None, "viewer", False),
+    (
+        "POST",
+        "/v1/evaluation/campaigns/{campaign}/gold",
+        {"gold": [{"prompt": "p", "preferred": "right", "rejected": "wrong"}]},
+        "member",
+        True,
+    ),
 ]
 # Callers: every role with a full key, and an admin whose key is read-only.
 CALLERS = [(role, "full") for role in ROLES] + [("admin", "read")]
@@ -81,13 +89,20 @@ def organization(make_tenant, server):
     create_project(owner.client, "chat", "doomed")
     owner.client.post("/v1/batches", json={"project": "work", "name": "batch"})
     task = create_task(owner.client, "chat", "work")
+    owner.client.post("/v1/evaluation/campaigns", json={"name": "arena", "categories": ["general"]})
     clients = {}
     for role, scope in CALLERS:
         made = owner.client.post("/v1/keys", json={"role": role, "scope": scope})
         assert made.status_code == 200, made.text
         clients[role, scope] = httpx.Client(base_url=server.url, auth=(made.json()["secret"], ""))
     spare = owner.client.post("/v1/keys", json={"role": "viewer", "name": "spare"}).json()
-    ids = {"project": "work", "doomed": "doomed", "batch": "batch", "task_id": task["task_id"]}
+    ids = {
+        "project": "work",
+        "doomed": "doomed",
+        "batch": "batch",
+        "task_id": task["task_id"],
+        "campaign": "arena",
+    }
     yield clients, {**ids, "spare_key": spare["id"]}
     for client in clients.values():
         client.close()

@@ -1,5 +1,6 @@
 """Tenants are walls: every /v1 endpoint answers 404 (never data) for another organization's
-project, batch, task or key, and lists never include another organization's rows."""
+project, batch, task, key or evaluation campaign, and lists never include another organization's
+rows."""
 
 import pytest
 from fastapi.routing import APIRoute
@@ -8,6 +9,8 @@ from quorum.app import create_app
 from quorum.settings import Settings
 from tests.factories import create_project, create_task
 
+PROMPT = {"category": "general", "text": "x"}
+GOLD = {"prompt": "p", "preferred": "right", "rejected": "wrong"}
 # Every customer endpoint that addresses one object, with a body that would be valid for the owner.
 ADDRESSED = [
     ("GET", "/v1/projects/{project}", None),
@@ -25,6 +28,21 @@ ADDRESSED = [
     ("PUT", "/v1/task/{task_id}/tags", ["t"]),
     ("DELETE", "/v1/task/{task_id}/tags", ["t"]),
     ("POST", "/v1/keys/{key_id}/revoke", None),
+    ("GET", "/v1/evaluation/campaigns/{campaign}", None),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/prompts", {"prompts": [PROMPT]}),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/gold", {"gold": [GOLD]}),
+    ("GET", "/v1/evaluation/campaigns/{campaign}/gold", None),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners", {"name": "spy"}),
+    ("GET", "/v1/evaluation/campaigns/{campaign}/prompt-issues", None),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/comparisons", {"comparisons": 1}),
+    ("GET", "/v1/evaluation/campaigns/{campaign}/leaderboard", None),
+    ("GET", "/v1/evaluation/campaigns/{campaign}/leaderboard.svg", None),
+    ("GET", "/v1/evaluation/campaigns/{campaign}/rechecks/sample?submission_id=s", None),
+    (
+        "POST",
+        "/v1/evaluation/campaigns/{campaign}/rechecks",
+        {"submission_id": "s", "outputs": [{"prompt_id": "p", "output": "o"}]},
+    ),
 ]
 # Endpoints that create into a named project or batch, and lists.
 CREATING = [
@@ -32,7 +50,7 @@ CREATING = [
     ("POST", "/v1/task/chat", {"batch": "{batch}"}),
     ("POST", "/v1/batches", {"project": "{project}", "name": "intruder-batch"}),
 ]
-LISTS = ["/v1/projects", "/v1/batches", "/v1/tasks", "/v1/keys"]
+LISTS = ["/v1/projects", "/v1/batches", "/v1/tasks", "/v1/keys", "/v1/evaluation/campaigns"]
 
 
 @pytest.fixture
@@ -50,11 +68,14 @@ def victim(make_tenant):
         metadata={"secret": True},
     )
     key = owner.client.post("/v1/keys", json={"name": "spare"}).json()
+    campaign = {"name": "secret-campaign", "categories": ["general"]}
+    owner.campaign = owner.client.post("/v1/evaluation/campaigns", json=campaign).json()
     owner.ids = {
         "project": "secret-project",
         "batch": "secret-batch",
         "task_id": task["task_id"],
         "key_id": key["id"],
+        "campaign": "secret-campaign",
     }
     owner.task = task
     return owner
@@ -77,13 +98,17 @@ def test_other_organization_gets_404_and_changes_nothing(victim, make_tenant, me
     assert response.status_code == 404, response.text
     text = response.text
     assert victim.task["task_id"] not in text or "no task" in text
-    assert "secret" not in text.replace("'secret-project'", "").replace("'secret-batch'", "")
+    for named in ("'secret-project'", "'secret-batch'", "'secret-campaign'"):
+        text = text.replace(named, "")
+    assert "secret" not in text
     after = victim.client.get(f"/v1/task/{victim.ids['task_id']}").json()
     assert after == victim.task
     assert victim.client.get("/v1/batches/secret-batch").json()["status"] == "staging"
     assert (
         victim.client.get("/v1/projects/secret-project").json()["param_history"][-1]["version"] == 0
     )
+    campaign = victim.client.get("/v1/evaluation/campaigns/secret-campaign").json()
+    assert campaign == victim.campaign
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -121,15 +146,21 @@ def _api_routes(routes):
 
 def test_every_customer_endpoint_is_in_the_isolation_table():
     app = create_app(Settings(database_url="sqlite://"))
-    covered = {(m, p) for m, p, _ in ADDRESSED + CREATING} | {("GET", p) for p in LISTS}
-    covered |= {("POST", "/v1/projects"), ("POST", "/v1/keys")}  # create in the caller's own org
+    covered = {(m, p.partition("?")[0]) for m, p, _ in ADDRESSED + CREATING}
+    covered |= {("GET", p) for p in LISTS}
+    # These create in the caller's own organization.
+    covered |= {
+        ("POST", "/v1/projects"),
+        ("POST", "/v1/keys"),
+        ("POST", "/v1/evaluation/campaigns"),
+    }
     covered |= {
         ("POST", f"/v1/task/{t}")
         for t in ("imageannotation", "categorization", "textcollection", "comparison")
     }
     checked = 0
     for route in _api_routes(app.routes):
-        if not set(route.tags or []) & {"customer API", "API keys"}:
+        if not set(route.tags or []) & {"customer API", "API keys", "evaluation"}:
             continue
         path = route.path.replace("{name}", "{project}" if "projects" in route.path else "{batch}")
         for method in route.methods:

@@ -94,6 +94,8 @@ def test_a_campaign_is_invisible_to_another_organization(make_tenant):
         ("POST", f"{base}/prompts", {"prompts": PROMPTS}),
         ("POST", f"{base}/owners", {"name": "spy"}),
         ("POST", f"{base}/comparisons", {"comparisons": 1}),
+        ("GET", f"{base}/gold", None),
+        ("POST", f"{base}/gold", {"gold": [{"prompt": "p", "preferred": "a", "rejected": "b"}]}),
     ):
         response = other.client.request(method, path, json=body)
         assert response.status_code == 404, (path, response.text)

@@ -11,6 +11,7 @@ from scipy.stats import kendalltau
 
 from quorum.app import create_app
 from quorum.db import transaction
+from quorum.evaluation import service as evaluation
 from quorum.settings import Settings
 from quorum.tasks import stats
 from tests.evaluation.conftest import PROMPTS, create_campaign
@@ -103,6 +104,11 @@ def test_gold_catches_random_raters_and_stays_out_of_the_leaderboard(
         record = quality[rater.id]
         assert record["gold_scored"] >= 8, record
         assert record["paused"] or record["trust"] < 0.75, record
+    with transaction(sessions) as db:
+        found = evaluation.get_campaign(db, org_id=tenant.org_id, name="arena")
+        weights = evaluation.rater_weights(db, campaign=found, worker_ids=[r.id for r in raters])
+    assert min(weights[r.id] for r in truthful) > 0.8
+    assert max(weights[r.id] for r in careless) < 0.5
     golds = tenant.client.get("/v1/evaluation/campaigns/arena/gold").json()
     assert sum(g["served"] for g in golds) == len(payloads["gold"])
     assert {g["answer"]["preferred"] for g in golds} == {0, 1}, "the better side is drawn"
