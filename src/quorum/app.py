@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 import quorum
 from quorum.accounts.router import router as keys_router
+from quorum.accounts.router import staff_router as accounts_staff_router
 from quorum.api.errors import install_error_handlers
 from quorum.api.middleware import BodySizeLimit, ConcurrencyLimit, RawPathSegments
 from quorum.api.ratelimit import login_limiters, request_limiter
@@ -23,6 +24,7 @@ from quorum.assist.router import learning_router as assist_learning_router
 from quorum.assist.router import router as assist_router
 from quorum.assist.router import worker_router as assist_worker_router
 from quorum.audit.router import router as audit_router
+from quorum.audit.router import staff_router as audit_staff_router
 from quorum.blobs import BLOB_ROUTE
 from quorum.callbacks.jobs import CallbackSender
 from quorum.callbacks.router import router as callbacks_router
@@ -30,6 +32,7 @@ from quorum.db import create_db_engine, session_factory
 from quorum.db.migrate import is_current
 from quorum.dispatch.jobs import LeaseSweeper
 from quorum.dispatch.router import operator_router as dispatch_operator_router
+from quorum.dispatch.router import staff_router as dispatch_staff_router
 from quorum.dispatch.router import worker_router as dispatch_worker_router
 from quorum.evaluation.router import owner_router as evaluation_owner_router
 from quorum.evaluation.router import router as evaluation_router
@@ -40,9 +43,11 @@ from quorum.ops.requests import RequestContext
 from quorum.ops.router import router as ops_router
 from quorum.ownership.router import router as ownership_router
 from quorum.payouts.router import operator_router as payouts_operator_router
+from quorum.payouts.router import staff_router as payouts_staff_router
 from quorum.payouts.router import worker_router as payouts_worker_router
 from quorum.quality.jobs import QualityRefitter
 from quorum.quality.router import router as quality_router
+from quorum.quality.router import staff_router as quality_staff_router
 from quorum.review.router import operator_router as review_operator_router
 from quorum.review.router import reviewer_router
 from quorum.settings import Settings, get_settings
@@ -51,6 +56,7 @@ from quorum.tasks.router import DOCUMENTED_SCHEMAS
 from quorum.tasks.router import router as tasks_router
 from quorum.web.router import router as web_router
 from quorum.workforce.router import operator_router as workforce_operator_router
+from quorum.workforce.router import staff_router as workforce_staff_router
 from quorum.workforce.router import worker_router as workforce_worker_router
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -136,6 +142,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assist_router,
         assist_learning_router,
         assist_worker_router,
+        # Platform staff (operators): the public pool, shared projects' gold, platform pay.
+        accounts_staff_router,
+        audit_staff_router,
+        workforce_staff_router,
+        dispatch_staff_router,
+        quality_staff_router,
+        payouts_staff_router,
     ):
         app.include_router(router)
     app.include_router(web_router)

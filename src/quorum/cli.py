@@ -27,7 +27,9 @@ app = typer.Typer(help="Quorum: open-source data labeling.", no_args_is_help=Tru
 org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 payouts_app = typer.Typer(help="Worker payouts.", no_args_is_help=True)
+staff_app = typer.Typer(help="Platform staff accounts (operators).", no_args_is_help=True)
 app.add_typer(org_app, name="org")
+app.add_typer(staff_app, name="staff")
 app.add_typer(key_app, name="key")
 app.add_typer(payouts_app, name="payouts")
 err = Console(stderr=True, soft_wrap=True)
@@ -136,6 +138,37 @@ def key_create(
             scope="read" if read_only else "full",
         )
         typer.echo(key.secret)
+
+
+@staff_app.command("create")
+def staff_create(
+    email: str,
+    password: Annotated[
+        str,
+        typer.Option(
+            envvar="QUORUM_STAFF_PASSWORD",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 12 characters; asked for when not given.",
+        ),
+    ],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a platform operator, who logs in at POST /v1/staff/login; prints the account id."""
+    engine = _engine()
+    upgrade(engine)
+    with transaction(session_factory(engine)) as db:
+        staff = accounts.create_staff(db, email=email, password=password, name=name)
+        typer.echo(staff.id)
+
+
+@staff_app.command("disable")
+def staff_disable(email: str) -> None:
+    """Disable a staff account: its sessions stop working at once."""
+    with transaction(session_factory(_engine())) as db:
+        accounts.disable_staff(db, email=email)
+    err.print(f"disabled {email}")
 
 
 @key_app.command("revoke")

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(10, description="per worker account")
     login_attempts_per_address_per_minute: int = Field(100, description="per client address")
     log_level: str = Field("info", description="level of the JSON logs on standard output")
+    metrics_token: str = Field(
+        "", description="when set, /metrics needs 'Authorization: Bearer <token>'"
+    )
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = "development-only-secret"
     callback_allow_private: bool = Field(

@@ -37,6 +37,8 @@ def test_reviewer_rejects_a_submission_and_the_task_returns_to_the_queue(
     )
     assert configured.status_code == 200, configured.text
     labeler, reviewer, second = (make_worker(tenant, project) for _ in range(3))
+    made = tenant.client.put(f"/v1/workers/{reviewer.id}/role", json={"role": "reviewer"})
+    assert made.status_code == 200, made.text
     granted = tenant.client.put(f"/v1/workers/{reviewer.id}/qualifications/{qualification['id']}")
     assert granted.status_code == 204, granted.text
 

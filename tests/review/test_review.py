@@ -24,6 +24,8 @@ def reviewed_project(tenant, make_worker):  # noqa: F811
         labeler = make_worker(tenant, projects=("sentiment",))
         reviewers = [make_worker(tenant, projects=("sentiment",)) for _ in range(2)]
         for reviewer in reviewers:
+            made = tenant.client.put(f"/v1/workers/{reviewer.id}/role", json={"role": "reviewer"})
+            assert made.json()["role"] == "reviewer", made.text
             granted = tenant.client.put(
                 f"/v1/workers/{reviewer.id}/qualifications/{qualification['id']}"
             )
@@ -52,7 +54,9 @@ def test_submitted_work_waits_for_review_and_is_not_yet_earned(tenant, reviewed_
     task_id, labeler, (reviewer, _) = reviewed_project()
     assert tenant.client.get(f"/v1/task/{task_id}").json()["status"] == "pending"
     assert (earnings(labeler)["pending_cents"], earnings(labeler)["balance_cents"]) == (25, 0)
-    assert next_review(labeler).status_code == 204, "a labeler is not a reviewer"
+    refused = next_review(labeler)
+    assert refused.status_code == 403, "a labeler is not a reviewer"
+    assert refused.json()["error"] == "review work needs the reviewer role; ask your operator"
 
     review = next_review(reviewer)
     assert review.status_code == 200, review.text

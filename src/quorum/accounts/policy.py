@@ -4,12 +4,17 @@ Roles, weakest first: viewer (reads), member (creates and changes work), admin (
 workforce, pay, reads the audit log), owner (everything, including owner keys). A key with the
 ``read`` scope is refused every write whatever its role. Other domains' policies build on
 ``require_role`` and ``require_write``.
+
+Platform staff are not members of any organization: their one role, operator, manages the public
+pool of workers, the qualifications, gold and pay of projects shared with it, and reads what staff
+did (``require_staff``). No API key, whatever its role, passes a staff check, and no staff
+session passes an organization's.
 """
 
 from typing import get_args
 
 from quorum.accounts.models import ApiKey
-from quorum.accounts.schemas import Caller, Role
+from quorum.accounts.schemas import Caller, Role, StaffCaller, StaffRole
 from quorum.errors import Forbidden
 
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -52,3 +57,9 @@ def revoke_key(caller: Caller, key: ApiKey) -> None:
     manage_keys(caller)
     if rank(key.role) > rank(caller.role):
         raise Forbidden(f"a {caller.role} key cannot revoke a {key.role} key")
+
+
+def require_staff(staff: StaffCaller, role: StaffRole = "operator") -> None:
+    """Refuse a staff member without ``role``."""
+    if staff.role != role:
+        raise Forbidden(f"this action needs the platform {role} role; you are a {staff.role}")

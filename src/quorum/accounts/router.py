@@ -1,14 +1,25 @@
-"""API keys of the calling organization: list, create (secret shown once), revoke."""
+"""API keys of the calling organization: list, create (secret shown once), revoke; platform
+staff log in and out."""
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from quorum.accounts import policy, service
-from quorum.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Caller
-from quorum.api.deps import SessionDep, authorize
+from quorum.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    Caller,
+    StaffLogin,
+    StaffRead,
+    StaffSession,
+)
+from quorum.api.deps import SessionDep, StaffDep, authorize
+from quorum.api.ratelimit import throttle_login
 
 router = APIRouter(prefix="/v1/keys", tags=["API keys"])
+staff_router = APIRouter(prefix="/v1/staff", tags=["platform staff"])
 KeyReader = Annotated[Caller, authorize(policy.read_keys)]
 KeyManager = Annotated[Caller, authorize(policy.manage_keys)]
 
@@ -23,7 +34,7 @@ def create_key(data: ApiKeyCreate, caller: KeyManager, db: SessionDep) -> ApiKey
     """Mint a key (by default with this key's role); its secret is in this reply only, ever."""
     role = data.role or caller.role
     policy.create_key(caller, role)
-    return service.create_api_key(
+    key = service.create_api_key(
         db,
         org_id=caller.org_id,
         kind=data.kind,
@@ -32,6 +43,8 @@ def create_key(data: ApiKeyCreate, caller: KeyManager, db: SessionDep) -> ApiKey
         scope=data.scope,
         expires_at=data.expires_at,
     )
+    caller.created(key_id=key.id)
+    return key
 
 
 @router.post("/{key_id}/revoke", response_model=ApiKeyRead)
@@ -40,3 +53,23 @@ def revoke_key(key_id: str, caller: KeyManager, db: SessionDep) -> ApiKeyRead:
     policy.revoke_key(caller, service.get_api_key(db, org_id=caller.org_id, key_id=key_id))
     key = service.revoke_api_key(db, org_id=caller.org_id, key_id=key_id)
     return ApiKeyRead.model_validate(key)
+
+
+@staff_router.post("/login", response_model=StaffSession)
+def staff_log_in(data: StaffLogin, request: Request, db: SessionDep) -> StaffSession:
+    """Open a staff session (accounts come from ``quorum staff create``); Bearer the token."""
+    throttle_login(request, account=f"staff:{data.email}")
+    secret, token, staff = service.staff_log_in(db, email=data.email, password=data.password)
+    return StaffSession(
+        token=secret, expires_at=token.expires_at, staff=StaffRead.model_validate(staff)
+    )
+
+
+@staff_router.post("/logout", status_code=204)
+def staff_log_out(staff: StaffDep, db: SessionDep) -> None:
+    service.staff_log_out(db, token_id=staff.token_id)
+
+
+@staff_router.get("/me", response_model=StaffRead)
+def staff_me(staff: StaffDep, db: SessionDep) -> StaffRead:
+    return StaffRead.model_validate(service.get_staff(db, staff_id=staff.id))

@@ -1,17 +1,33 @@
-"""Organizations and API keys: creation, lookup, authentication, revocation."""
+"""Organizations and API keys: creation, lookup, authentication, revocation; platform staff
+accounts and their sessions."""
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from quorum.accounts.models import ApiKey, Organization
-from quorum.accounts.schemas import ApiKeyCreated, ApiKeyRead, Caller, KeyKind, KeyScope, Role
+from quorum.accounts.models import ApiKey, Organization, StaffAccount, StaffToken
+from quorum.accounts.schemas import (
+    ApiKeyCreated,
+    ApiKeyRead,
+    Caller,
+    KeyKind,
+    KeyScope,
+    Role,
+    StaffCaller,
+    StaffRole,
+)
 from quorum.db.base import utcnow
 from quorum.errors import Conflict, Invalid, NotFound, Unauthorized
+
+STAFF_SESSION_LIFETIME = timedelta(hours=12)
+MIN_STAFF_PASSWORD = 12
+_hasher = PasswordHasher()
 
 
 def _digest(secret: str) -> str:
@@ -104,3 +120,79 @@ def authenticate(db: Session, *, secret: str) -> Caller:
         {"org_id": key.org_id, "key_id": key.id, "key_kind": key.kind}
         | {"role": key.role, "scope": key.scope}
     )
+
+
+def create_staff(
+    db: Session, *, email: str, password: str, name: str = "", role: StaffRole = "operator"
+) -> StaffAccount:
+    """A platform staff account (``quorum staff create``); there is no API to make one."""
+    if len(password) < MIN_STAFF_PASSWORD:
+        raise Invalid(f"a staff password needs at least {MIN_STAFF_PASSWORD} characters")
+    staff = StaffAccount(
+        email=email.strip().lower(), name=name, password_hash=_hasher.hash(password), role=role
+    )
+    db.add(staff)
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        raise Conflict(f"a staff account with email {staff.email!r} already exists") from None
+    return staff
+
+
+def disable_staff(db: Session, *, email: str) -> StaffAccount:
+    """Lock a staff member out: no login, and their open sessions stop authenticating."""
+    staff = db.scalar(select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
+    if staff is None:
+        raise NotFound(f"no staff account {email!r}")
+    staff.disabled_at = staff.disabled_at or utcnow()
+    return staff
+
+
+def staff_log_in(db: Session, *, email: str, password: str) -> tuple[str, StaffToken, StaffAccount]:
+    """Check the password and open a session; one message for every failure."""
+    staff = db.scalar(select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
+    refused = Unauthorized("wrong email or password")
+    if staff is None or staff.disabled_at is not None:
+        raise refused
+    try:
+        _hasher.verify(staff.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise refused from None
+    if _hasher.check_needs_rehash(staff.password_hash):
+        staff.password_hash = _hasher.hash(password)
+    secret = f"st_{secrets.token_hex(20)}"
+    token = StaffToken(
+        staff_id=staff.id, digest=_digest(secret), expires_at=utcnow() + STAFF_SESSION_LIFETIME
+    )
+    db.add(token)
+    db.flush()
+    return secret, token, staff
+
+
+def staff_log_out(db: Session, *, token_id: str) -> None:
+    db.get_one(StaffToken, token_id).revoked_at = utcnow()
+
+
+def get_staff(db: Session, *, staff_id: str) -> StaffAccount:
+    return db.get_one(StaffAccount, staff_id)
+
+
+def authenticate_staff(db: Session, *, secret: str) -> StaffCaller:
+    """Resolve a staff session token; disabled accounts and other tokens are refused."""
+    if not secret:
+        raise Unauthorized("log in as platform staff: send your staff session token as Bearer")
+    row = db.execute(
+        select(StaffToken.id, StaffAccount.id, StaffAccount.role)
+        .join(StaffAccount, StaffAccount.id == StaffToken.staff_id)
+        .where(
+            StaffToken.digest == _digest(secret),
+            StaffToken.revoked_at.is_(None),
+            StaffToken.expires_at > utcnow(),
+            StaffAccount.disabled_at.is_(None),
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("log in as platform staff: send your staff session token as Bearer")
+    token_id, staff_id, role = row
+    return StaffCaller.model_validate({"id": staff_id, "role": role, "token_id": token_id})

@@ -1,4 +1,5 @@
-"""Dependencies shared by every router: the database session and the calling organization."""
+"""Dependencies shared by every router: the database session and who is calling (an
+organization's API key, a worker's session, a platform staff member's session)."""
 
 import base64
 import binascii
@@ -12,7 +13,7 @@ from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from quorum.accounts import service as accounts
-from quorum.accounts.schemas import Caller
+from quorum.accounts.schemas import Caller, StaffCaller
 from quorum.api.ratelimit import check_request_rate
 from quorum.audit import service as audit
 from quorum.errors import Invalid, Unauthorized
@@ -64,6 +65,38 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def get_staff(request: Request, db: SessionDep) -> StaffCaller:
+    """Authenticate a platform staff member by their Bearer session token."""
+    staff = accounts.authenticate_staff(db, secret=_bearer(request))
+    check_request_rate(request, f"staff:{staff.id}")
+    return staff.model_copy(
+        update={
+            "request_id": getattr(request.state, "request_id", ""),
+            "address": request.client.host if request.client else "",
+        }
+    )
+
+
+StaffDep = Annotated[StaffCaller, Depends(get_staff)]
+
+
+def _audited(request: Request, db: Session, actor: Caller | StaffCaller) -> None:
+    if request.method not in SAFE_METHODS:
+        audit.record(
+            db,
+            actor=actor,
+            action=getattr(request.scope.get("route"), "name", request.method),
+            method=request.method,
+            path=request.url.path,
+            target=dict(request.path_params),
+        )
+
+
 def authorize(check: Callable[[Caller], None]) -> Any:
     """Depend on the caller once ``check`` (a policy function) allowed it.
 
@@ -74,15 +107,18 @@ def authorize(check: Callable[[Caller], None]) -> Any:
     def authorized(request: Request, caller: CallerDep, db: SessionDep) -> Iterator[Caller]:
         check(caller)
         yield caller
-        if request.method not in SAFE_METHODS:
-            audit.record(
-                db,
-                caller=caller,
-                action=getattr(request.scope.get("route"), "name", request.method),
-                method=request.method,
-                path=request.url.path,
-                target=dict(request.path_params),
-            )
+        _audited(request, db, caller)
+
+    return Depends(authorized, scope="function")
+
+
+def authorize_staff(check: Callable[[StaffCaller], None]) -> Any:
+    """``authorize`` for platform staff: the policy decides, and every change is audited."""
+
+    def authorized(request: Request, staff: StaffDep, db: SessionDep) -> Iterator[StaffCaller]:
+        check(staff)
+        yield staff
+        _audited(request, db, staff)
 
     return Depends(authorized, scope="function")
 
@@ -120,9 +156,7 @@ WORKER_SESSION_COOKIE = "quorum_worker_session"
 
 def get_worker(request: Request, db: SessionDep) -> WorkerIdentity:
     """Authenticate a worker: a Bearer session token (worker API) or the session cookie (web)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    secret = token.strip() if scheme.lower() == "bearer" else ""
-    secret = secret or request.cookies.get(WORKER_SESSION_COOKIE, "")
+    secret = _bearer(request) or request.cookies.get(WORKER_SESSION_COOKIE, "")
     if not secret:
         raise Unauthorized("log in as a worker: send the session token as a Bearer token")
     worker = workforce.authenticate_worker(db, secret=secret)

@@ -33,6 +33,7 @@ BackendRegistrar = Annotated[Caller, authorize(policy.register_backends)]
 def create_backend(data: BackendCreate, caller: BackendRegistrar, db: SessionDep) -> BackendRead:
     """Register an HTTP model endpoint or a Python entry point."""
     backend = service.create_backend(db, org_id=caller.org_id, data=data)
+    caller.created(backend_id=backend.id)
     return BackendRead.model_validate(backend, from_attributes=True)
 
 

@@ -9,13 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from quorum.accounts.schemas import Caller
-from quorum.api.deps import SessionDep, UTCDatetime, allow_query, authorize
+from quorum.accounts.schemas import Caller, StaffCaller
+from quorum.api.deps import SessionDep, UTCDatetime, allow_query, authorize, authorize_staff
 from quorum.audit import policy, service
 from quorum.audit.schemas import AuditFilters, AuditPage
 
 router = APIRouter(prefix="/v1/audit", tags=["audit log"])
+staff_router = APIRouter(prefix="/v1/staff/audit", tags=["platform staff"])
 AuditReader = Annotated[Caller, authorize(policy.read_audit)]
+StaffAuditReader = Annotated[StaffCaller, authorize_staff(policy.read_staff_audit)]
 FILTERS = ("action", "actor_id", "start_time", "end_time")
 
 
@@ -67,3 +69,21 @@ def export_audit_entries(
                 yield entry.model_dump_json() + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@staff_router.get(
+    "",
+    response_model=AuditPage,
+    dependencies=[Depends(allow_query(*FILTERS, "limit", "next_token"))],
+)
+def list_staff_audit_entries(
+    staff: StaffAuditReader,
+    db: SessionDep,
+    filters: FiltersDep,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.MAX_PAGE,
+    next_token: str | None = None,
+) -> AuditPage:
+    """What platform staff did, in any organization's log or the platform's, oldest first."""
+    return service.list_entries(
+        db, org_id=None, filters=filters, limit=limit, next_token=next_token
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from quorum.accounts.schemas import Caller
+from quorum.accounts.schemas import Caller, StaffCaller
 from quorum.audit.models import AuditEntry
 from quorum.audit.schemas import AuditEntryRead, AuditFilters, AuditPage
 from quorum.db.pagination import decode_cursor, encode_cursor
@@ -17,26 +17,43 @@ EXPORT_CHUNK = 500
 
 
 def record(
-    db: Session, *, caller: Caller, action: str, method: str, path: str, target: dict[str, Any]
+    db: Session,
+    *,
+    actor: Caller | StaffCaller,
+    action: str,
+    method: str,
+    path: str,
+    target: dict[str, Any],
 ) -> AuditEntry:
-    """Append what an API key just did; flushed with the change itself."""
+    """Append what an API key or a staff member just did; flushed with the change itself.
+
+    The target is the addressed object (path parameters) plus the ids of what the request
+    created. A staff action lands in the log of the organization whose shared project it
+    touched, or in the platform's log (no organization).
+    """
+    if isinstance(actor, Caller):
+        org_id, actor_type, actor_id = actor.org_id, "api_key", actor.key_id
+    else:
+        org_id, actor_type, actor_id = actor.audit_org_id, "staff", actor.id
     entry = AuditEntry(
-        org_id=caller.org_id,
-        actor_type="api_key",
-        actor_id=caller.key_id,
+        org_id=org_id,
+        actor_type=actor_type,
+        actor_id=actor_id,
         action=action,
         method=method,
         path=path,
-        target=target,
-        request_id=caller.request_id,
-        address=caller.address,
+        target=target | actor.created_ids,
+        request_id=actor.request_id,
+        address=actor.address,
     )
     db.add(entry)
     return entry
 
 
-def _query(org_id: str, filters: AuditFilters) -> Select[tuple[AuditEntry]]:
-    query = select(AuditEntry).where(AuditEntry.org_id == org_id)
+def _query(org_id: str | None, filters: AuditFilters) -> Select[tuple[AuditEntry]]:
+    """An organization's log; with no organization, what platform staff did anywhere."""
+    scope = AuditEntry.org_id == org_id if org_id is not None else AuditEntry.actor_type == "staff"
+    query = select(AuditEntry).where(scope)
     if filters.action is not None:
         query = query.where(AuditEntry.action == filters.action)
     if filters.actor_id is not None:
@@ -49,7 +66,7 @@ def _query(org_id: str, filters: AuditFilters) -> Select[tuple[AuditEntry]]:
 
 
 def list_entries(
-    db: Session, *, org_id: str, filters: AuditFilters, limit: int, next_token: str | None
+    db: Session, *, org_id: str | None, filters: AuditFilters, limit: int, next_token: str | None
 ) -> AuditPage:
     """Entries oldest first; follow ``next_token`` for more."""
     query = _query(org_id, filters)
@@ -64,7 +81,9 @@ def list_entries(
     )
 
 
-def iter_entries(db: Session, *, org_id: str, filters: AuditFilters) -> Iterator[AuditEntryRead]:
+def iter_entries(
+    db: Session, *, org_id: str | None, filters: AuditFilters
+) -> Iterator[AuditEntryRead]:
     """Every matching entry, read in chunks so that memory stays constant."""
     after = ""
     while True:

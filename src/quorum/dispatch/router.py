@@ -1,11 +1,12 @@
-"""Dispatch endpoints: workers take, submit, skip and release tasks; operators pause workers."""
+"""Dispatch endpoints: workers take, submit, skip and release tasks; an organization's admins
+pause their pool's workers, platform operators the public pool's."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from quorum.accounts.schemas import Caller
-from quorum.api.deps import SessionDep, WorkerDep, authorize
+from quorum.accounts.schemas import Caller, StaffCaller
+from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff
 from quorum.dispatch import service
 from quorum.dispatch.schemas import (
     AssignmentPage,
@@ -21,8 +22,10 @@ from quorum.workforce.service import worker_read
 
 worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
 operator_router = APIRouter(prefix="/v1", tags=["workforce (operators)"])
+staff_router = APIRouter(prefix="/v1/staff", tags=["platform staff"])
 # Pausing or banning a worker is workforce management.
 WorkforceManager = Annotated[Caller, authorize(workforce_policy.manage_workforce)]
+PoolManager = Annotated[StaffCaller, authorize_staff(workforce_policy.manage_public_pool)]
 
 
 @worker_router.post(
@@ -87,4 +90,13 @@ def set_worker_status(
     worker = service.set_worker_status(
         db, org_id=caller.org_id, worker_id=worker_id, status=data.status
     )
+    return worker_read(worker)
+
+
+@staff_router.post("/workers/{worker_id}/status", response_model=WorkerRead)
+def set_public_worker_status(
+    worker_id: str, data: WorkerStatusUpdate, staff: PoolManager, db: SessionDep
+) -> WorkerRead:
+    """Pause, ban or reinstate (``active``) a public-pool worker; their leases return at once."""
+    worker = service.set_worker_status(db, org_id=None, worker_id=worker_id, status=data.status)  # type: ignore[arg-type]
     return worker_read(worker)

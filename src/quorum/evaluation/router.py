@@ -64,6 +64,7 @@ StyleControlled = Annotated[
 def create_campaign(data: CampaignCreate, caller: CampaignRunner, db: SessionDep) -> CampaignRead:
     """Create a campaign with its comparison project (named ``evaluation: <name>``)."""
     campaign = service.create_campaign(db, org_id=caller.org_id, data=data)
+    caller.created(campaign_id=campaign.id)
     return service.campaign_read(db, campaign)
 
 
@@ -106,6 +107,7 @@ def add_owner(
 ) -> OwnerCreated:
     """Admit a model owner; its token is in this reply only."""
     owner, token = service.add_owner(db, org_id=caller.org_id, campaign=campaign, data=data)
+    caller.created(owner_id=owner.id)
     return OwnerCreated(id=owner.id, name=owner.name, created_at=owner.created_at, token=token)
 
 

@@ -1,7 +1,8 @@
-"""Who may see and set what workers are paid: admins only."""
+"""Who may see and set what workers are paid: an organization's admins for its private pool;
+platform operators for the public pool (its payout runs, bonuses on shared projects)."""
 
-from quorum.accounts.policy import require_role, require_write
-from quorum.accounts.schemas import Caller
+from quorum.accounts.policy import require_role, require_staff, require_write
+from quorum.accounts.schemas import Caller, StaffCaller
 
 
 def read_pay(caller: Caller) -> None:
@@ -11,3 +12,7 @@ def read_pay(caller: Caller) -> None:
 def manage_pay(caller: Caller) -> None:
     require_role(caller, "admin")
     require_write(caller)
+
+
+def manage_platform_pay(staff: StaffCaller) -> None:
+    require_staff(staff, "operator")

@@ -30,6 +30,13 @@ class AdjustmentCreate(Write):
     assignment_id: str | None = None
 
 
+class SharedAdjustmentCreate(AdjustmentCreate):
+    """A platform operator's bonus or clawback for a public-pool worker's work on a project shared
+    with the pool; the project's organization owes it, like the work itself."""
+
+    project_id: str
+
+
 class LedgerEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -55,6 +62,7 @@ class PayoutRunRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
+    paid_by: Literal["organization", "platform"]
     total_cents: int
     worker_count: int
     created_at: datetime

@@ -5,12 +5,16 @@ accepted (today: when its task completes) the pending amount is reversed and ``e
 and clawbacks are entries too. A payout run settles every unsettled payable entry of a worker
 with one ``payout`` entry, and records each settled entry in ``payout_item``, whose primary key
 makes a second payment of the same entry impossible.
+
+Who pays is the worker's pool: an organization's runs pay its private pool; the platform's runs
+(``paid_by="platform"``, one per organization owing anything) pay the public pool, so customers
+never see public workers in their runs and the platform never pays a private worker.
 """
 
 import csv
 import io
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Exists, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +35,7 @@ from quorum.payouts.schemas import (
     LedgerEntryRead,
     PayoutRunRead,
     PayRatesRead,
+    SharedAdjustmentCreate,
 )
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Project
@@ -128,13 +133,34 @@ def earn(db: Session, *, assignment_ids: list[str]) -> None:
 def adjust(db: Session, *, org_id: str, worker_id: str, data: AdjustmentCreate) -> LedgerEntry:
     """Add a bonus or claw money back from a worker of the organization's pool."""
     workforce.get_worker(db, org_id=org_id, worker_id=worker_id)
+    return _adjustment(db, org_id=org_id, worker_id=worker_id, data=data)
+
+
+def adjust_shared(db: Session, *, worker_id: str, data: SharedAdjustmentCreate) -> LedgerEntry:
+    """A platform operator's bonus or clawback for a public-pool worker's work on a shared
+    project; the project's organization owes it, like the work itself."""
+    workforce.get_worker(db, org_id=None, worker_id=worker_id)
+    project = workforce.shared_project(db, project_id=data.project_id)
+    return _adjustment(
+        db, org_id=project.org_id, worker_id=worker_id, data=data, project_id=project.id
+    )
+
+
+def _adjustment(
+    db: Session,
+    *,
+    org_id: str,
+    worker_id: str,
+    data: AdjustmentCreate,
+    project_id: str | None = None,
+) -> LedgerEntry:
     if data.assignment_id is not None:
-        owner = db.scalar(
-            select(Assignment.worker_id).where(
-                Assignment.id == data.assignment_id, Assignment.org_id == org_id
-            )
+        assignment = select(Assignment.worker_id).where(
+            Assignment.id == data.assignment_id, Assignment.org_id == org_id
         )
-        if owner != worker_id:
+        if project_id is not None:
+            assignment = assignment.where(Assignment.project_id == project_id)
+        if db.scalar(assignment) != worker_id:
             raise NotFound(f"no assignment {data.assignment_id!r} of this worker")
     entry = LedgerEntry(
         org_id=org_id,
@@ -184,16 +210,50 @@ def worker_ledger(db: Session, *, org_id: str, worker_id: str) -> list[LedgerEnt
 
 
 def run_payouts(db: Session, *, org_id: str) -> PayoutRun:
-    """Pay every worker with a positive unsettled balance; ledger and CSV in one transaction."""
+    """Pay every worker of the organization's pool with a positive unsettled balance."""
+    return _run(db, org_id=org_id, paid_by="organization")
+
+
+def run_platform_payouts(db: Session) -> list[PayoutRun]:
+    """Pay the public pool what each organization owes it: one run per organization owing."""
+    owing = db.scalars(
+        select(LedgerEntry.org_id)
+        .join(Worker, Worker.id == LedgerEntry.worker_id)
+        .where(
+            Worker.pool_org_id.is_(None),
+            LedgerEntry.kind.in_(PAYABLE_KINDS),
+            ~_settled(),
+        )
+        .distinct()
+        .order_by(LedgerEntry.org_id)
+    ).all()
+    return [_run(db, org_id=org_id, paid_by="platform") for org_id in owing]
+
+
+def _settled() -> Exists:
+    return (
+        select(PayoutItem.ledger_entry_id)
+        .where(PayoutItem.ledger_entry_id == LedgerEntry.id)
+        .exists()
+    )
+
+
+def _run(db: Session, *, org_id: str, paid_by: str) -> PayoutRun:
+    """Settle what the organization owes one pool (its own, or the public one for the
+    platform); ledger and CSV in one transaction."""
     # One run per organization at a time: the organization row is the lock.
     db.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
-    settled = select(PayoutItem.ledger_entry_id).where(PayoutItem.ledger_entry_id == LedgerEntry.id)
+    pool = (
+        Worker.pool_org_id == org_id if paid_by == "organization" else Worker.pool_org_id.is_(None)
+    )
     unsettled = db.execute(
         select(LedgerEntry.id, LedgerEntry.worker_id, LedgerEntry.cents)
+        .join(Worker, Worker.id == LedgerEntry.worker_id)
         .where(
             LedgerEntry.org_id == org_id,
             LedgerEntry.kind.in_(PAYABLE_KINDS),
-            ~settled.exists(),
+            pool,
+            ~_settled(),
         )
         .order_by(LedgerEntry.id)
     ).all()
@@ -206,7 +266,9 @@ def run_payouts(db: Session, *, org_id: str) -> PayoutRun:
         if sum(cents for _, cents in entries) > 0
     }
     workers = {w.id: w for w in db.scalars(select(Worker).where(Worker.id.in_(payable)))}
-    run = PayoutRun(org_id=org_id, total_cents=0, worker_count=len(payable), csv="")
+    run = PayoutRun(
+        org_id=org_id, paid_by=paid_by, total_cents=0, worker_count=len(payable), csv=""
+    )
     db.add(run)
     db.flush()
     out = io.StringIO()
@@ -249,15 +311,20 @@ def run_payouts(db: Session, *, org_id: str) -> PayoutRun:
     return run
 
 
-def list_payout_runs(db: Session, *, org_id: str) -> list[PayoutRunRead]:
-    runs = db.scalars(
-        select(PayoutRun).where(PayoutRun.org_id == org_id).order_by(PayoutRun.id.desc())
-    )
+def _runs(org_id: str | None) -> Select[tuple[PayoutRun]]:
+    """The organization's own runs, or (``None``) every run the platform made."""
+    if org_id is None:
+        return select(PayoutRun).where(PayoutRun.paid_by == "platform")
+    return select(PayoutRun).where(PayoutRun.org_id == org_id, PayoutRun.paid_by == "organization")
+
+
+def list_payout_runs(db: Session, *, org_id: str | None) -> list[PayoutRunRead]:
+    runs = db.scalars(_runs(org_id).order_by(PayoutRun.id.desc()))
     return [PayoutRunRead.model_validate(r) for r in runs]
 
 
-def get_payout_run(db: Session, *, org_id: str, run_id: str) -> PayoutRun:
-    run = db.scalar(select(PayoutRun).where(PayoutRun.id == run_id, PayoutRun.org_id == org_id))
+def get_payout_run(db: Session, *, org_id: str | None, run_id: str) -> PayoutRun:
+    run = db.scalar(_runs(org_id).where(PayoutRun.id == run_id))
     if run is None:
         raise NotFound(f"no payout run {run_id!r}")
     return run

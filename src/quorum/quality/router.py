@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from quorum.accounts.schemas import Caller
-from quorum.api.deps import PathName, SessionDep, authorize
+from quorum.accounts.schemas import Caller, StaffCaller
+from quorum.api.deps import PathName, SessionDep, authorize, authorize_staff
 from quorum.quality import policy, service
 from quorum.quality.schemas import (
     GoldCreate,
@@ -15,10 +15,13 @@ from quorum.quality.schemas import (
     QualitySettingsUpdate,
     WorkerQualityRead,
 )
+from quorum.workforce import service as workforce
 
 router = APIRouter(prefix="/v1/projects/{project}", tags=["quality (operators)"])
+staff_router = APIRouter(prefix="/v1/staff/projects/{project_id}", tags=["platform staff"])
 QualityReader = Annotated[Caller, authorize(policy.read_quality)]
 QualityManager = Annotated[Caller, authorize(policy.manage_quality)]
+GoldKeeper = Annotated[StaffCaller, authorize_staff(policy.manage_shared_gold)]
 
 
 @router.get("/quality", response_model=QualitySettingsRead)
@@ -39,7 +42,9 @@ def create_gold(
     project: PathName, data: GoldCreate, caller: QualityManager, db: SessionDep
 ) -> GoldRead:
     """Mark a completed task as gold, or import a task with its known answer."""
-    return service.create_gold(db, org_id=caller.org_id, project=project, data=data)
+    gold = service.create_gold(db, org_id=caller.org_id, project=project, data=data)
+    caller.created(gold_id=gold.id, task_id=gold.task_id)
+    return gold
 
 
 @router.get("/gold", response_model=list[GoldRead])
@@ -69,3 +74,21 @@ def metrics(
 ) -> ProjectMetricsRead:
     """Krippendorff's alpha, confidence spread, gold pass rate and per-worker records."""
     return service.metrics(db, org_id=caller.org_id, project=project, batch=batch)
+
+
+@staff_router.post("/gold", response_model=GoldRead)
+def create_shared_gold(
+    project_id: str, data: GoldCreate, staff: GoldKeeper, db: SessionDep
+) -> GoldRead:
+    """Add gold to a project shared with the public pool (private projects are not found)."""
+    project = workforce.shared_project(db, project_id=project_id)
+    staff.acting_on(project.org_id)
+    gold = service.create_gold(db, org_id=project.org_id, project=project.name, data=data)
+    staff.created(gold_id=gold.id, task_id=gold.task_id)
+    return gold
+
+
+@staff_router.get("/gold", response_model=list[GoldRead])
+def list_shared_gold(project_id: str, staff: GoldKeeper, db: SessionDep) -> list[GoldRead]:
+    project = workforce.shared_project(db, project_id=project_id)
+    return service.list_gold(db, org_id=project.org_id, project=project.name)

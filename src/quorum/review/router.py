@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from quorum.accounts.schemas import Caller
 from quorum.api.deps import PathName, SessionDep, WorkerDep, authorize
 from quorum.quality import policy as quality_policy
-from quorum.review import service
+from quorum.review import policy, service
 from quorum.review.schemas import AuditCreate, NextReviewRequest, ReviewDecision, ReviewRead
 from quorum.tasks import policy as tasks_policy
 from quorum.tasks import service as tasks
@@ -29,7 +29,8 @@ TaskWriter = Annotated[Caller, authorize(tasks_policy.change_work)]
 def next_review(
     data: NextReviewRequest, worker: WorkerDep, db: SessionDep
 ) -> ReviewRead | Response:
-    """Lease the next answer to review; 204 when there is none."""
+    """Lease the next answer to review (reviewers only); 204 when there is none."""
+    policy.take_reviews(worker)
     review = service.next_review(db, worker=worker, project_id=data.project_id)
     return review if review is not None else Response(status_code=204)
 

@@ -43,7 +43,9 @@ DOCUMENTED_SCHEMAS: dict[str, Any] = {}
 @router.post("/projects", response_model=ProjectRead)
 def create_project(data: ProjectCreate, caller: TaskWriter, db: SessionDep) -> ProjectRead:
     """Create a project of one task type; its params are defaults for its tasks."""
-    return service.project_read(service.create_project(db, org_id=caller.org_id, data=data))
+    project = service.create_project(db, org_id=caller.org_id, data=data)
+    caller.created(project_id=project.id)
+    return service.project_read(project)
 
 
 @router.get("/projects", response_model=list[ProjectRead])
@@ -72,6 +74,7 @@ def set_project_params(
 @router.post("/batches", response_model=BatchRead)
 def create_batch(data: BatchCreate, caller: TaskWriter, db: SessionDep) -> BatchRead:
     batch, project = service.create_batch(db, org_id=caller.org_id, data=data)
+    caller.created(batch_id=batch.id)
     return service.batch_read(db, batch, project.name, {})
 
 
@@ -158,6 +161,7 @@ def _register_create_route(task_type: str) -> None:
             body=body,
             is_test=caller.key_kind == "test",
         )
+        caller.created(task_id=task.id)
         return service.task_read(db, task)
 
     schema = documented.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -4,6 +4,7 @@ same tool, or reject with a reason (the review service sends a rejected task bac
 from fastapi import APIRouter, Depends, Request, Response
 
 from quorum.api.deps import SessionDep
+from quorum.review import policy
 from quorum.review import service as reviews
 from quorum.review.schemas import ReviewDecision, ReviewRead
 from quorum.web.pages import PageRoute, render
@@ -21,6 +22,7 @@ router = APIRouter(
 @router.get("")
 def review_queue(request: Request, worker: PageWorker, db: SessionDep) -> Response:
     """My open review, or the oldest one waiting in the projects I review."""
+    policy.take_reviews(worker)
     review = reviews.next_review(db, worker=worker)
     if review is None:
         return render(request, "review/empty.html")

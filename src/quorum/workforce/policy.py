@@ -1,8 +1,9 @@
-"""Who may manage the organization's workforce: admins change it (invitations, qualifications,
-staffing, worker status); members may look at it."""
+"""Who may manage a workforce: an organization's admins change its private pool (invitations,
+qualifications, staffing, worker status and role) and members may look at it; platform operators
+manage the public pool and the qualifications of projects shared with it."""
 
-from quorum.accounts.policy import require_role, require_write
-from quorum.accounts.schemas import Caller
+from quorum.accounts.policy import require_role, require_staff, require_write
+from quorum.accounts.schemas import Caller, StaffCaller
 
 
 def read_workforce(caller: Caller) -> None:
@@ -12,3 +13,7 @@ def read_workforce(caller: Caller) -> None:
 def manage_workforce(caller: Caller) -> None:
     require_role(caller, "admin")
     require_write(caller)
+
+
+def manage_public_pool(staff: StaffCaller) -> None:
+    require_staff(staff, "operator")

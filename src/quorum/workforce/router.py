@@ -5,8 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 
-from quorum.accounts.schemas import Caller
-from quorum.api.deps import WORKER_SESSION_COOKIE, PathName, SessionDep, WorkerDep, authorize
+from quorum.accounts.schemas import Caller, StaffCaller
+from quorum.api.deps import (
+    WORKER_SESSION_COOKIE,
+    PathName,
+    SessionDep,
+    WorkerDep,
+    authorize,
+    authorize_staff,
+)
 from quorum.api.ratelimit import throttle_login
 from quorum.workforce import policy, service
 from quorum.workforce.schemas import (
@@ -18,6 +25,7 @@ from quorum.workforce.schemas import (
     QualificationTest,
     QualificationTestAnswers,
     QualificationTestResult,
+    SharedProjectRead,
     WorkerInvite,
     WorkerInvited,
     WorkerLogin,
@@ -25,14 +33,17 @@ from quorum.workforce.schemas import (
     WorkerProjectRead,
     WorkerQualificationRead,
     WorkerRead,
+    WorkerRoleUpdate,
     WorkerSession,
     WorkerSignup,
 )
 
 operator_router = APIRouter(prefix="/v1", tags=["workforce (operators)"])
 worker_router = APIRouter(prefix="/v1/worker", tags=["worker API"])
+staff_router = APIRouter(prefix="/v1/staff", tags=["platform staff"])
 WorkforceReader = Annotated[Caller, authorize(policy.read_workforce)]
 WorkforceManager = Annotated[Caller, authorize(policy.manage_workforce)]
+PoolManager = Annotated[StaffCaller, authorize_staff(policy.manage_public_pool)]
 
 
 # Operators (authenticated by the organization's API key)
@@ -42,6 +53,7 @@ WorkforceManager = Annotated[Caller, authorize(policy.manage_workforce)]
 def invite_worker(data: WorkerInvite, caller: WorkforceManager, db: SessionDep) -> WorkerInvited:
     """Add a worker to the organization's private pool; the invitation secret is shown once."""
     worker, secret = service.invite_worker(db, org_id=caller.org_id, data=data)
+    caller.created(worker_id=worker.id)
     return WorkerInvited(**service.worker_read(worker).model_dump(), invitation_token=secret)
 
 
@@ -55,12 +67,23 @@ def get_worker(worker_id: str, caller: WorkforceReader, db: SessionDep) -> Worke
     return service.worker_read(service.get_worker(db, org_id=caller.org_id, worker_id=worker_id))
 
 
+@operator_router.put("/workers/{worker_id}/role", response_model=WorkerRead)
+def set_worker_role(
+    worker_id: str, data: WorkerRoleUpdate, caller: WorkforceManager, db: SessionDep
+) -> WorkerRead:
+    """Make a worker of the pool a reviewer (review work needs it), or a worker again."""
+    worker = service.set_worker_role(db, org_id=caller.org_id, worker_id=worker_id, role=data.role)
+    return service.worker_read(worker)
+
+
 @operator_router.post("/qualifications", response_model=QualificationRead)
 def create_qualification(
     data: QualificationCreate, caller: WorkforceManager, db: SessionDep
 ) -> QualificationRead:
     """Create a qualification, optionally with a test of tasks with known answers."""
-    return service.create_qualification(db, org_id=caller.org_id, data=data)
+    qualification = service.create_qualification(db, org_id=caller.org_id, data=data)
+    caller.created(qualification_id=qualification.id)
+    return qualification
 
 
 @operator_router.get("/qualifications", response_model=list[QualificationRead])
@@ -114,6 +137,59 @@ def remove_project_member(
     name: PathName, worker_id: str, caller: WorkforceManager, db: SessionDep
 ) -> ProjectWorkforceRead:
     return service.remove_member(db, org_id=caller.org_id, project=name, worker_id=worker_id)
+
+
+# Platform operators (authenticated by their staff session): the public pool
+
+
+@staff_router.get("/workers", response_model=list[WorkerRead])
+def list_public_workers(staff: PoolManager, db: SessionDep) -> list[WorkerRead]:
+    """The public pool; organizations' private workers are theirs alone."""
+    return [service.worker_read(w) for w in service.list_workers(db, org_id=None)]
+
+
+@staff_router.post("/workers", response_model=WorkerInvited)
+def invite_public_worker(data: WorkerInvite, staff: PoolManager, db: SessionDep) -> WorkerInvited:
+    """Invite a worker into the public pool; the invitation secret is shown once."""
+    worker, secret = service.invite_worker(db, org_id=None, data=data)
+    staff.created(worker_id=worker.id)
+    return WorkerInvited(**service.worker_read(worker).model_dump(), invitation_token=secret)
+
+
+@staff_router.put("/workers/{worker_id}/role", response_model=WorkerRead)
+def set_public_worker_role(
+    worker_id: str, data: WorkerRoleUpdate, staff: PoolManager, db: SessionDep
+) -> WorkerRead:
+    """Make a public-pool worker a reviewer, or a worker again."""
+    worker = service.set_worker_role(db, org_id=None, worker_id=worker_id, role=data.role)
+    return service.worker_read(worker)
+
+
+@staff_router.get("/projects", response_model=list[SharedProjectRead])
+def list_shared_projects(staff: PoolManager, db: SessionDep) -> list[SharedProjectRead]:
+    """Customer projects open to the public pool: the only customer work staff touch."""
+    return service.shared_projects(db)
+
+
+@staff_router.put("/workers/{worker_id}/qualifications/{qualification_id}", status_code=204)
+def grant_shared_qualification(
+    worker_id: str, qualification_id: str, staff: PoolManager, db: SessionDep
+) -> None:
+    """Grant a public-pool worker a qualification that a shared project requires."""
+    qualification = service.set_shared_qualification(
+        db, worker_id=worker_id, qualification_id=qualification_id, held=True
+    )
+    staff.acting_on(qualification.org_id)
+
+
+@staff_router.delete("/workers/{worker_id}/qualifications/{qualification_id}", status_code=204)
+def revoke_shared_qualification(
+    worker_id: str, qualification_id: str, staff: PoolManager, db: SessionDep
+) -> None:
+    qualification = service.set_shared_qualification(
+        db, worker_id=worker_id, qualification_id=qualification_id, held=False
+    )
+    staff.acting_on(qualification.org_id)
 
 
 # Workers (authenticated by their session)

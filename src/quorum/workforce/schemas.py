@@ -6,6 +6,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 WorkerStatus = Literal["active", "paused", "banned"]
+# A reviewer labels like a worker and may also take review work.
+WorkerRole = Literal["worker", "reviewer"]
 ProjectAccess = Literal["members", "open"]
 
 
@@ -50,6 +52,10 @@ class WorkerStatusUpdate(Write):
     status: WorkerStatus
 
 
+class WorkerRoleUpdate(Write):
+    role: WorkerRole
+
+
 class WorkerRead(Read):
     id: str
     email: str
@@ -58,6 +64,7 @@ class WorkerRead(Read):
     languages: list[str]
     skills: list[str]
     status: WorkerStatus
+    role: WorkerRole
     pool: Literal["private", "public"]
     created_at: datetime
 
@@ -81,6 +88,7 @@ class WorkerIdentity(BaseModel):
 
     id: str
     status: WorkerStatus
+    role: WorkerRole
     pool_org_id: str | None
     token_id: str
 
@@ -174,3 +182,12 @@ class WorkerProjectRead(BaseModel):
     instruction: str
     qualified: bool
     missing_qualifications: list[str]
+
+
+class SharedProjectRead(Read):
+    """A customer project open to the public pool, as platform staff see it."""
+
+    id: str
+    name: str
+    type: str
+    created_at: datetime

@@ -1,8 +1,11 @@
 """Workers, their logins, qualifications, and who may work on which project.
 
-Operators act for one organization (``org_id``): they see the workers of their private pool and
-their own projects and qualifications; everything else is not found. Workers act for themselves:
-a project they are not allowed on does not exist for them.
+An organization's admins act for it (``org_id``): they see the workers of their private pool and
+their own projects and qualifications; everything else is not found. Platform staff (operators)
+manage the public pool (``org_id=None``): its workers, and on customers' projects only what an
+organization shared with the public pool (``access == "open"``): the qualifications such a project
+requires or its reviewers need. Workers act for themselves: a project they are not allowed on
+does not exist for them.
 """
 
 import hashlib
@@ -13,7 +16,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +29,7 @@ from quorum.errors import (
     Unauthorized,
     invalid_from_validation,
 )
+from quorum.quality.models import ProjectQuality
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Project
 from quorum.tasktypes import get_task_type
@@ -46,6 +50,7 @@ from quorum.workforce.schemas import (
     QualificationRead,
     QualificationTest,
     QualificationTestResult,
+    SharedProjectRead,
     TestQuestion,
     WorkerIdentity,
     WorkerInvite,
@@ -87,6 +92,7 @@ def worker_read(worker: Worker) -> WorkerRead:
         languages=worker.languages,
         skills=worker.skills,
         status=worker.status,  # type: ignore[arg-type]
+        role=worker.role,  # type: ignore[arg-type]
         pool="private" if worker.pool_org_id else "public",
         created_at=worker.created_at,
     )
@@ -105,8 +111,9 @@ def _add_worker(db: Session, worker: Worker) -> Worker:
     return worker
 
 
-def invite_worker(db: Session, *, org_id: str, data: WorkerInvite) -> tuple[Worker, str]:
-    """Create a worker in the organization's private pool; returns the invitation secret."""
+def invite_worker(db: Session, *, org_id: str | None, data: WorkerInvite) -> tuple[Worker, str]:
+    """Create a worker in the organization's private pool (the public pool for ``None``);
+    returns the invitation secret."""
     worker = _add_worker(
         db,
         Worker(
@@ -184,7 +191,7 @@ def log_out(db: Session, *, token_id: str) -> None:
 def authenticate_worker(db: Session, *, secret: str) -> WorkerIdentity:
     """Resolve a session token to its worker; banned workers are refused."""
     row = db.execute(
-        select(WorkerToken.id, Worker.id, Worker.status, Worker.pool_org_id)
+        select(WorkerToken.id, Worker.id, Worker.status, Worker.role, Worker.pool_org_id)
         .join(Worker, Worker.id == WorkerToken.worker_id)
         .where(
             WorkerToken.digest == _digest(secret),
@@ -195,10 +202,12 @@ def authenticate_worker(db: Session, *, secret: str) -> WorkerIdentity:
     ).first()
     if row is None:
         raise Unauthorized("the worker session is invalid or expired; log in again")
-    token_id, worker_id, status, pool_org_id = row
+    token_id, worker_id, status, role, pool_org_id = row
     if status == "banned":
         raise Forbidden("this worker account is banned")
-    return WorkerIdentity(id=worker_id, status=status, pool_org_id=pool_org_id, token_id=token_id)
+    return WorkerIdentity(
+        id=worker_id, status=status, role=role, pool_org_id=pool_org_id, token_id=token_id
+    )
 
 
 def get_worker_self(db: Session, *, worker_id: str) -> Worker:
@@ -213,22 +222,34 @@ def update_profile(db: Session, *, worker_id: str, data: WorkerProfileUpdate) ->
     return worker
 
 
-def get_worker(db: Session, *, org_id: str, worker_id: str) -> Worker:
-    """A worker of the organization's private pool; any other worker is not found."""
-    worker = db.scalar(select(Worker).where(Worker.id == worker_id, Worker.pool_org_id == org_id))
+def _in_pool(org_id: str | None) -> ColumnElement[bool]:
+    """The organization's private pool, or the public pool (the platform's) for ``None``."""
+    return Worker.pool_org_id.is_(None) if org_id is None else Worker.pool_org_id == org_id
+
+
+def get_worker(db: Session, *, org_id: str | None, worker_id: str) -> Worker:
+    """A worker of the pool (see ``_in_pool``); any other worker is not found."""
+    worker = db.scalar(select(Worker).where(Worker.id == worker_id, _in_pool(org_id)))
     if worker is None:
         raise NotFound(f"no worker {worker_id!r}")
     return worker
 
 
-def list_workers(db: Session, *, org_id: str) -> list[Worker]:
-    return list(db.scalars(select(Worker).where(Worker.pool_org_id == org_id).order_by(Worker.id)))
+def list_workers(db: Session, *, org_id: str | None) -> list[Worker]:
+    return list(db.scalars(select(Worker).where(_in_pool(org_id)).order_by(Worker.id)))
 
 
-def set_worker_status(db: Session, *, org_id: str, worker_id: str, status: str) -> Worker:
+def set_worker_status(db: Session, *, org_id: str | None, worker_id: str, status: str) -> Worker:
     """Activate, pause or ban a worker of the pool (dispatch returns their leases)."""
     worker = get_worker(db, org_id=org_id, worker_id=worker_id)
     worker.status = status
+    return worker
+
+
+def set_worker_role(db: Session, *, org_id: str | None, worker_id: str, role: str) -> Worker:
+    """Make a worker of the pool a reviewer (who may also take review work), or not."""
+    worker = get_worker(db, org_id=org_id, worker_id=worker_id)
+    worker.role = role
     return worker
 
 
@@ -325,14 +346,21 @@ def _standing(db: Session, *, worker_id: str, qualification_id: str) -> WorkerQu
     return standing
 
 
+def _set_held(db: Session, *, worker_id: str, qualification_id: str, held: bool) -> None:
+    standing = _standing(db, worker_id=worker_id, qualification_id=qualification_id)
+    if held:
+        standing.source = "granted"
+        standing.granted_at = utcnow()
+        standing.revoked_at = None
+    else:
+        standing.revoked_at = utcnow()
+
+
 def grant_qualification(db: Session, *, org_id: str, worker_id: str, qualification_id: str) -> None:
-    """An operator vouches for a worker: the qualification is held until revoked."""
+    """An admin vouches for a worker: the qualification is held until revoked."""
     get_worker(db, org_id=org_id, worker_id=worker_id)
     _org_qualification(db, org_id=org_id, qualification_id=qualification_id)
-    standing = _standing(db, worker_id=worker_id, qualification_id=qualification_id)
-    standing.source = "granted"
-    standing.granted_at = utcnow()
-    standing.revoked_at = None
+    _set_held(db, worker_id=worker_id, qualification_id=qualification_id, held=True)
 
 
 def revoke_qualification(
@@ -341,8 +369,38 @@ def revoke_qualification(
     """Take a qualification away; the worker gets no more tasks of projects that need it."""
     get_worker(db, org_id=org_id, worker_id=worker_id)
     _org_qualification(db, org_id=org_id, qualification_id=qualification_id)
-    standing = _standing(db, worker_id=worker_id, qualification_id=qualification_id)
-    standing.revoked_at = utcnow()
+    _set_held(db, worker_id=worker_id, qualification_id=qualification_id, held=False)
+
+
+def shared_qualification(db: Session, *, qualification_id: str) -> Qualification:
+    """A qualification that a project shared with the public pool requires of its workers or
+    reviewers: the only ones platform staff may grant or revoke."""
+    shared = select(ProjectWorkforce.project_id).where(ProjectWorkforce.access == "open")
+    required = select(ProjectQualification.qualification_id).where(
+        ProjectQualification.project_id.in_(shared)
+    )
+    reviewing = select(ProjectQuality.reviewer_qualification_id).where(
+        ProjectQuality.project_id.in_(shared), ProjectQuality.review_levels > 0
+    )
+    qualification = db.scalar(
+        select(Qualification).where(
+            Qualification.id == qualification_id,
+            or_(Qualification.id.in_(required), Qualification.id.in_(reviewing)),
+        )
+    )
+    if qualification is None:
+        raise NotFound(f"no qualification {qualification_id!r} of a project shared with the pool")
+    return qualification
+
+
+def set_shared_qualification(
+    db: Session, *, worker_id: str, qualification_id: str, held: bool
+) -> Qualification:
+    """Platform staff grant or revoke a shared project's qualification of a public-pool worker."""
+    get_worker(db, org_id=None, worker_id=worker_id)
+    qualification = shared_qualification(db, qualification_id=qualification_id)
+    _set_held(db, worker_id=worker_id, qualification_id=qualification_id, held=held)
+    return qualification
 
 
 def _visible_qualifications(db: Session, *, worker: WorkerIdentity) -> list[Qualification]:
@@ -565,6 +623,30 @@ def remove_member(
         )
     )
     return project_workforce(db, org_id=org_id, project=project)
+
+
+def _shared_projects() -> Select[tuple[Project]]:
+    return (
+        select(Project)
+        .join(ProjectWorkforce, ProjectWorkforce.project_id == Project.id)
+        .where(ProjectWorkforce.access == "open")
+    )
+
+
+def shared_projects(db: Session) -> list[SharedProjectRead]:
+    """Every customer project open to the public pool: what platform staff may look after."""
+    return [
+        SharedProjectRead.model_validate(p)
+        for p in db.scalars(_shared_projects().order_by(Project.id))
+    ]
+
+
+def shared_project(db: Session, *, project_id: str) -> Project:
+    """A customer project open to the public pool; private ones do not exist for staff."""
+    project = db.scalar(_shared_projects().where(Project.id == project_id))
+    if project is None:
+        raise NotFound(f"no project {project_id!r} shared with the public pool")
+    return project
 
 
 @dataclass(frozen=True)
