@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from quorum import Client
 from quorum.accounts import service as accounts
 from quorum.api.deps import get_caller
 from quorum.app import create_app
@@ -42,6 +43,11 @@ MATRIX = [
     ("DELETE", "/v1/task/{task_id}/tags", ["a"], "member", True),
     ("POST", "/v1/task/{task_id}/cancel", None, "member", True),
     ("GET", "/v1/callbacks", None, "viewer", False),
+    # Queuing an export only reads the work: viewers and read-only keys may.
+    ("POST", "/v1/exports", {"project": "{project}", "format": "jsonl"}, "viewer", False),
+    ("GET", "/v1/exports", None, "viewer", False),
+    ("GET", "/v1/exports/{export_id}", None, "viewer", False),
+    ("GET", "/v1/exports/{export_id}/download", None, "viewer", False),
     ("GET", "/v1/keys", None, "admin", False),
     ("POST", "/v1/keys", {"role": "viewer"}, "admin", True),
     ("POST", "/v1/keys/{spare_key}/revoke", None, "admin", True),
@@ -89,6 +95,9 @@ def organization(make_tenant, server):
     create_project(owner.client, "chat", "doomed")
     owner.client.post("/v1/batches", json={"project": "work", "name": "batch"})
     task = create_task(owner.client, "chat", "work")
+    export = owner.client.post("/v1/exports", json={"project": "work", "format": "jsonl"}).json()
+    with Client(owner.key, server.url) as sdk:
+        assert sdk.wait_for_export(export["id"], timeout=30, poll_seconds=0.05).state == "succeeded"
     owner.client.post("/v1/evaluation/campaigns", json={"name": "arena", "categories": ["general"]})
     clients = {}
     for role, scope in CALLERS:
@@ -102,6 +111,7 @@ def organization(make_tenant, server):
         "batch": "batch",
         "task_id": task["task_id"],
         "campaign": "arena",
+        "export_id": export["id"],
     }
     yield clients, {**ids, "spare_key": spare["id"]}
     for client in clients.values():

@@ -28,6 +28,9 @@ ADDRESSED = [
     ("PUT", "/v1/task/{task_id}/tags", ["t"]),
     ("DELETE", "/v1/task/{task_id}/tags", ["t"]),
     ("POST", "/v1/keys/{key_id}/revoke", None),
+    ("GET", "/v1/projects/{project}/export?format=jsonl", None),
+    ("GET", "/v1/exports/{export_id}", None),
+    ("GET", "/v1/exports/{export_id}/download", None),
     ("GET", "/v1/evaluation/campaigns/{campaign}", None),
     ("POST", "/v1/evaluation/campaigns/{campaign}/prompts", {"prompts": [PROMPT]}),
     ("POST", "/v1/evaluation/campaigns/{campaign}/gold", {"gold": [GOLD]}),
@@ -49,8 +52,16 @@ CREATING = [
     ("POST", "/v1/task/chat", {"project": "{project}"}),
     ("POST", "/v1/task/chat", {"batch": "{batch}"}),
     ("POST", "/v1/batches", {"project": "{project}", "name": "intruder-batch"}),
+    ("POST", "/v1/exports", {"project": "{project}", "format": "jsonl"}),
 ]
-LISTS = ["/v1/projects", "/v1/batches", "/v1/tasks", "/v1/keys", "/v1/evaluation/campaigns"]
+LISTS = [
+    "/v1/projects",
+    "/v1/batches",
+    "/v1/tasks",
+    "/v1/keys",
+    "/v1/evaluation/campaigns",
+    "/v1/exports",
+]
 
 
 @pytest.fixture
@@ -68,9 +79,11 @@ def victim(make_tenant):
         metadata={"secret": True},
     )
     key = owner.client.post("/v1/keys", json={"name": "spare"}).json()
+    export = owner.client.post("/v1/exports", json={"project": "secret-project", "format": "jsonl"})
     campaign = {"name": "secret-campaign", "categories": ["general"]}
     owner.campaign = owner.client.post("/v1/evaluation/campaigns", json=campaign).json()
     owner.ids = {
+        "export_id": export.json()["id"],
         "project": "secret-project",
         "batch": "secret-batch",
         "task_id": task["task_id"],
@@ -160,7 +173,7 @@ def test_every_customer_endpoint_is_in_the_isolation_table():
     }
     checked = 0
     for route in _api_routes(app.routes):
-        if not set(route.tags or []) & {"customer API", "API keys", "evaluation"}:
+        if not set(route.tags or []) & {"customer API", "API keys", "evaluation", "exports"}:
             continue
         path = route.path.replace("{name}", "{project}" if "projects" in route.path else "{batch}")
         for method in route.methods:

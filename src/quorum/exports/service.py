@@ -281,7 +281,7 @@ def claim_export_job(
                 db,
                 job,
                 state="failed",
-                error=f"its runner stopped before finishing, {job.attempts} times",
+                error=f"its runner stopped before finishing ({job.attempts} attempts)",
                 public_url=public_url,
             )
             continue
