@@ -510,10 +510,11 @@ def _category_posterior(
 
 
 def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Consolidated:
-    """The task's answer from its responses, weighted by trust, with its posterior confidence.
+    """The task's answer from its responses, weighted by trust, with each field's confidence.
 
-    Under the project's confidence target, and below its maximum, the task asks for one more
-    response instead (adaptive redundancy).
+    When its least sure field is under the project's confidence target, and below its maximum,
+    the task asks for one more response instead (adaptive redundancy). That least sure figure is
+    also the task's recorded confidence, which metrics and the review queue read.
     """
     settings = settings_for(db, project_id=task.project_id)
     kind = get_task_type(task.type)
@@ -534,12 +535,12 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
         parsed = [kind.Response.model_validate(r) for r in raw]
         weights = [row.trust for row in trust_rows]
         final = kind.consolidate(parsed, weights)
-        confidence = sum(
-            w * kind.score(p, final) for p, w in zip(parsed, weights, strict=True)
-        ) / sum(weights)
+        fields = kind.confidence(kind.Params.model_validate(task.params), parsed, weights, final)
+        # A task is as sure as its least sure field; a form left entirely empty has none.
+        confidence = min(fields.values(), default=1.0)
         response = {
             **final.model_dump(mode="json", exclude_none=True),
-            "confidence": {"response": round(confidence, 6)},
+            "confidence": {field: round(value, 6) for field, value in fields.items()},
         }
     needs_more = confidence < settings.confidence_target and len(submitted) < settings.max_responses
     if needs_more:

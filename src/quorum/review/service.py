@@ -11,7 +11,7 @@ from quorum.db.base import utcnow
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, Forbidden, Invalid, NotFound, invalid_from_validation
 from quorum.quality import service as quality
-from quorum.quality.models import ProjectQuality
+from quorum.quality.models import ProjectQuality, TaskConfidence
 from quorum.review import workflow
 from quorum.review.models import Review, TaskAudit
 from quorum.review.schemas import AuditCreate, ReviewDecision, ReviewRead
@@ -78,8 +78,9 @@ def next_review(
     project_id: str | None = None,
     now: datetime | None = None,
 ) -> ReviewRead | None:
-    """Lease the oldest open review the worker may do: never of a task they labeled or already
-    reviewed; their own unexpired lease comes back first. None when there is nothing."""
+    """Lease the open review the worker may do whose answer is least sure (by its least sure
+    field), the oldest among equals: never of a task they labeled or already reviewed; their own
+    unexpired lease comes back first. None when there is nothing."""
     if worker.status != "active":
         raise Forbidden(f"your account is {worker.status}; no reviews are handed out")
     now = now or utcnow()
@@ -106,6 +107,7 @@ def next_review(
     row = db.execute(
         select(Review, Task)
         .join(Task, Task.id == Review.task_id)
+        .outerjoin(TaskConfidence, TaskConfidence.task_id == Review.task_id)
         .where(
             Review.project_id.in_(projects),
             Review.state == "open",
@@ -117,7 +119,11 @@ def next_review(
             ~labeled,
             ~reviewed,
         )
-        .order_by((Review.reviewer_id == worker.id).desc(), Review.id)
+        .order_by(
+            (Review.reviewer_id == worker.id).desc(),
+            TaskConfidence.confidence.asc().nulls_last(),
+            Review.id,
+        )
         .limit(1)
         .with_for_update(of=Review, skip_locked=True)
     ).first()

@@ -123,7 +123,25 @@ class TaskRead(Read):
     batch: str | None
     instruction: str
     params: dict[str, Any]
-    response: dict[str, Any] | None
+    response: dict[str, Any] | None = Field(
+        description=(
+            "The consolidated answer, in the task type's response shape, plus `confidence`: how "
+            "sure each field is, in [0, 1], keyed by its path (`category`, `taxonomies.color`, "
+            "`annotations.summary` for a form field, `annotations[0].presence` and "
+            "`annotations[0].iou` per delivered shape with `annotations` for no missing shape, "
+            "`preferred`, `ranking`, `rating`, `messages`). Choices carry the posterior of the "
+            "delivered value; written text, ratings and outlines how closely the workers agreed."
+        ),
+        json_schema_extra={
+            "properties": {
+                "confidence": {
+                    "type": "object",
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                }
+            },
+            "examples": [{"category": "dog", "confidence": {"category": 0.973}}],
+        },
+    )
     callback_url: str | None
     metadata: dict[str, Any]
     tags: list[str]

@@ -9,7 +9,12 @@ instance of it. It declares what the customer sends (``Params``), what a worker 
   names the field;
 - ``score(response, gold)``: how close a response is to a known answer, in [0, 1];
 - ``agreement(responses)``: how much several workers agree, in [0, 1];
-- ``consolidate(responses, weights)``: the single answer delivered to the customer.
+- ``consolidate(responses, weights)``: the single answer delivered to the customer;
+- ``confidence(params, responses, weights, final)``: how sure each field of that answer is, in
+  [0, 1], keyed by the field's path (``category``, ``annotations[0].iou``). The customer gets it as
+  ``response.confidence``; the least sure field decides whether a task asks for more responses.
+
+``weights`` are the workers' trust: their estimated chance of answering right.
 
 Params and responses are strict pydantic models: unknown fields are refused, never dropped.
 """
@@ -20,9 +25,11 @@ from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Any, ClassVar, Generic, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from quorum.errors import Invalid
+from quorum.quality.aggregation import item_posterior, one_coin_likelihoods
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -55,6 +62,12 @@ class TaskType(Generic[P, R]):
     def consolidate(self, responses: Sequence[R], weights: Sequence[float]) -> R:
         """By default the weighted medoid: the response that agrees most with the others."""
         return weighted_medoid(responses, weights, self.score)
+
+    def confidence(
+        self, params: P, responses: Sequence[R], weights: Sequence[float], final: R
+    ) -> dict[str, float]:
+        """How sure each field of ``final`` (what ``consolidate`` made of these) is."""
+        raise NotImplementedError
 
     def parse_response(self, params: P, raw: dict[str, Any]) -> R:
         """Validate a worker's raw answer against the schema and then ``check``."""
@@ -119,3 +132,40 @@ def set_similarity(a: set[Any], b: set[Any]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
+
+
+def choice_confidence(
+    chosen: Hashable, answers: Sequence[Hashable], weights: Sequence[float], options: int
+) -> float:
+    """Posterior that ``chosen`` is right among ``options`` equally likely values, each answer
+    right with its worker's trust and wrong evenly over the rest: categories' one-coin model."""
+    values = list(dict.fromkeys([chosen, *answers]))
+    count = max(options, len(values))
+    index = np.array([values.index(a) for a in answers], dtype=np.intp)
+    likelihoods = one_coin_likelihoods(index, np.asarray(weights, dtype=float), count)
+    return float(item_posterior(np.full(count, 1.0 / count), likelihoods)[0])
+
+
+def set_confidence(
+    chosen: frozenset[Any], answers: Sequence[frozenset[Any]], weights: Sequence[float]
+) -> float:
+    """A multiple choice: each value's in-or-out decision as a two-way choice; the least sure."""
+    values = set(chosen).union(*answers) or {None}
+    return min(
+        choice_confidence(v in chosen, [v in a for a in answers], weights, 2) for v in values
+    )
+
+
+def agreement_confidence(
+    similarities: Sequence[float], weights: Sequence[float], *, author: int | None = None
+) -> float:
+    """Trust-weighted mean similarity of the answers to the delivered value, for values that are
+    not voted on (free text, ratings, outlines). The ``author`` of a value delivered whole is left
+    out, since it agrees with itself; a lone answer is as sure as its worker's trust."""
+    if len(similarities) == 1:
+        return weights[0]
+    others = [
+        (s, w) for i, (s, w) in enumerate(zip(similarities, weights, strict=True)) if i != author
+    ]
+    total = sum(w for _, w in others)
+    return sum(s * w for s, w in others) / total if total > 0 else 0.0

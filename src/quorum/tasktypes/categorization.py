@@ -11,7 +11,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
-from quorum.tasktypes.base import Strict, TaskType, register, set_similarity, weighted_vote
+from quorum.tasktypes.base import (
+    Strict,
+    TaskType,
+    choice_confidence,
+    register,
+    set_confidence,
+    set_similarity,
+    weighted_vote,
+)
 
 AttachmentType = Literal["text", "image", "website"]
 
@@ -34,14 +42,14 @@ class CategorizationParams(Strict):
     def _one_ontology(self) -> "CategorizationParams":
         if (self.categories is None) == (self.taxonomies is None):
             raise ValueError("give exactly one of categories or taxonomies")
-        for name, choices in self._ontologies().items():
+        for name, choices in self.ontologies().items():
             if len(set(choices)) != len(choices):
                 raise ValueError(f"{name} has duplicate choices")
         if self.taxonomies is not None and not self.taxonomies:
             raise ValueError("taxonomies must not be empty")
         return self
 
-    def _ontologies(self) -> dict[str, list[str]]:
+    def ontologies(self) -> dict[str, list[str]]:
         if self.categories is not None:
             return {"categories": self.categories}
         return {f"taxonomies.{k}.choices": t.choices for k, t in (self.taxonomies or {}).items()}
@@ -135,6 +143,33 @@ class Categorization(TaskType[CategorizationParams, CategorizationResponse]):
         if "category" in result:
             return CategorizationResponse(category=result["category"])
         return CategorizationResponse(taxonomies=result)
+
+    def confidence(
+        self,
+        params: CategorizationParams,
+        responses: Sequence[CategorizationResponse],
+        weights: Sequence[float],
+        final: CategorizationResponse,
+    ) -> dict[str, float]:
+        """Per question, the posterior of the delivered choice (of each in-or-out decision for a
+        multiple choice), as for a single category before the project's model is fitted."""
+        ontologies = params.ontologies()
+        fields: dict[str, float] = {}
+        for question, chosen in final.answers().items():
+            path = "category" if question == "category" else f"taxonomies.{question}"
+            options = ontologies["categories" if question == "category" else f"{path}.choices"]
+            given = [
+                (answers[question], w)
+                for answers, w in zip((r.answers() for r in responses), weights, strict=True)
+                if question in answers
+            ]
+            answers, trust = [a for a, _ in given], [w for _, w in given]
+            raw = final.category if question == "category" else (final.taxonomies or {})[question]
+            if isinstance(raw, list):
+                fields[path] = set_confidence(chosen, answers, trust)
+            else:
+                fields[path] = choice_confidence(chosen, answers, trust, len(options))
+        return fields
 
 
 register(Categorization())

@@ -3,12 +3,19 @@ the guidelines, for supervised fine-tuning. The response is in the ``messages`` 
 training code reads.
 """
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
-from quorum.tasktypes.base import Strict, TaskType, register, text_similarity
+from quorum.tasktypes.base import (
+    Strict,
+    TaskType,
+    agreement_confidence,
+    register,
+    text_similarity,
+)
 
 
 class ChatParams(Strict):
@@ -68,6 +75,19 @@ class Chat(TaskType[ChatParams, ChatResponse]):
         return (
             sum(text_similarity(a.content, b.content) for a, b in pairs if a.role == b.role) / turns
         )
+
+    def confidence(
+        self,
+        params: ChatParams,
+        responses: Sequence[ChatResponse],
+        weights: Sequence[float],
+        final: ChatResponse,
+    ) -> dict[str, float]:
+        """One figure for the conversation: it is written whole by one worker, and other
+        workers' conversations differ turn by turn however good they are."""
+        author = next(i for i, r in enumerate(responses) if r is final)
+        scores = [self.score(r, final) for r in responses]
+        return {"messages": agreement_confidence(scores, weights, author=author)}
 
 
 register(Chat())

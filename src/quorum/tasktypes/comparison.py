@@ -8,12 +8,20 @@ worker), so position bias can be measured.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
-from quorum.tasktypes.base import Strict, TaskType, register, weighted_vote
+from quorum.tasktypes.base import (
+    Strict,
+    TaskType,
+    agreement_confidence,
+    choice_confidence,
+    register,
+    weighted_vote,
+)
 
 
 class ModelAnswer(Strict):
@@ -52,6 +60,16 @@ class ComparisonResponse(Strict):
 
 def _is_permutation(values: list[int], size: int) -> bool:
     return sorted(values) == list(range(size))
+
+
+def ranking_similarity(a: list[int], b: list[int]) -> float:
+    """Share of answer pairs the two rankings put in the same order (1 - normalized Kendall tau
+    distance); 1.0 with fewer than two answers."""
+    position = {answer: i for i, answer in enumerate(b)}
+    pairs = list(combinations(a, 2))
+    if not pairs:
+        return 1.0
+    return sum(position[x] < position[y] for x, y in pairs) / len(pairs)
 
 
 class Comparison(TaskType[ComparisonParams, ComparisonResponse]):
@@ -131,6 +149,42 @@ class Comparison(TaskType[ComparisonParams, ComparisonResponse]):
             rating=rating,
             rationale=rationale,
         )
+
+    def confidence(
+        self,
+        params: ComparisonParams,
+        responses: Sequence[ComparisonResponse],
+        weights: Sequence[float],
+        final: ComparisonResponse,
+    ) -> dict[str, float]:
+        """The posterior of the winning answer (a tie is one more option); for the ranking and the
+        rating, how close the workers' own were to the delivered one. A written rationale is one
+        worker's and gets none."""
+        options = len(params.answers) + (1 if params.allow_tie else 0)
+        fields = {
+            "preferred": choice_confidence(
+                final.preferred, [r.preferred for r in responses], weights, options
+            )
+        }
+        if final.ranking is not None:
+            ranked = [(r.ranking, w) for r, w in zip(responses, weights, strict=True) if r.ranking]
+            fields["ranking"] = agreement_confidence(
+                [ranking_similarity(order, final.ranking) for order, _ in ranked],
+                [w for _, w in ranked],
+            )
+        scale = params.rating_scale
+        if final.rating is not None and scale is not None:
+            rated = [
+                (r.rating, w)
+                for r, w in zip(responses, weights, strict=True)
+                if r.rating is not None
+            ]
+            span = scale.max - scale.min
+            fields["rating"] = agreement_confidence(
+                [1 - abs(rating - final.rating) / span for rating, _ in rated],
+                [w for _, w in rated],
+            )
+        return fields
 
 
 register(Comparison())

@@ -14,7 +14,14 @@ from shapely.geometry import LineString, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from quorum.errors import Invalid
-from quorum.tasktypes.base import Strict, TaskType, register, weighted_vote
+from quorum.tasktypes.base import (
+    Strict,
+    TaskType,
+    agreement_confidence,
+    choice_confidence,
+    register,
+    weighted_vote,
+)
 
 MATCH_THRESHOLD = 0.5
 POINT_TOLERANCE_PX = 10.0
@@ -313,26 +320,67 @@ class ImageAnnotation(TaskType[ImageAnnotationParams, ImageAnnotationResponse]):
         if not responses:
             raise Invalid("nothing to consolidate")
         total = sum(weights)
-        clusters: list[list[tuple[Any, float, int]]] = []
-        for worker, (response, weight) in enumerate(zip(responses, weights, strict=True)):
-            for shape in response.annotations:
-                best, best_similarity = None, MATCH_THRESHOLD
-                for cluster in clusters:
-                    if any(member_worker == worker for _, _, member_worker in cluster):
-                        continue
-                    if cluster[0][0].label != shape.label:
-                        continue
-                    similarity = shape_similarity(cluster[0][0], shape)
-                    if similarity >= best_similarity:
-                        best, best_similarity = cluster, similarity
-                if best is None:
-                    clusters.append([(shape, weight, worker)])
-                else:
-                    best.append((shape, weight, worker))
-        fused = [
-            _fuse(cluster) for cluster in clusters if sum(w for _, w, _ in cluster) > total / 2
-        ]
-        return ImageAnnotationResponse(annotations=fused)
+        return ImageAnnotationResponse(
+            annotations=[
+                _fuse(cluster)
+                for cluster in cluster_shapes(responses, weights)
+                if sum(w for _, w, _ in cluster) > total / 2
+            ]
+        )
+
+    def confidence(
+        self,
+        params: ImageAnnotationParams,
+        responses: Sequence[ImageAnnotationResponse],
+        weights: Sequence[float],
+        final: ImageAnnotationResponse,
+    ) -> dict[str, float]:
+        """Per delivered shape, the posterior that the object is there (from who drew it and who
+        did not, each at their trust) and how well the drawn outlines overlap the fused one; for
+        the whole ``annotations`` list, the posterior that no object is missing from it."""
+        total = sum(weights)
+        fields: dict[str, float] = {}
+        complete = [choice_confidence(True, [True] * len(responses), weights, 2)]
+        kept = 0  # ``final`` is what ``consolidate`` made: the kept clusters in order
+        for cluster in cluster_shapes(responses, weights):
+            drew = {worker for _, _, worker in cluster}
+            votes = [worker in drew for worker in range(len(responses))]
+            if sum(w for _, w, _ in cluster) <= total / 2:
+                complete.append(choice_confidence(False, votes, weights, 2))
+                continue
+            fused = final.annotations[kept]
+            fields[f"annotations[{kept}].presence"] = choice_confidence(True, votes, weights, 2)
+            fields[f"annotations[{kept}].iou"] = agreement_confidence(
+                [shape_similarity(shape, fused) for shape, _, _ in cluster],
+                [w for _, w, _ in cluster],
+            )
+            kept += 1
+        fields["annotations"] = min(complete)
+        return fields
+
+
+def cluster_shapes(
+    responses: Sequence[ImageAnnotationResponse], weights: Sequence[float]
+) -> list[list[tuple[Any, float, int]]]:
+    """Groups of same-label shapes, at most one per worker, each joining the group whose first
+    shape it overlaps best: ``(shape, weight, worker index)``."""
+    clusters: list[list[tuple[Any, float, int]]] = []
+    for worker, (response, weight) in enumerate(zip(responses, weights, strict=True)):
+        for shape in response.annotations:
+            best, best_similarity = None, MATCH_THRESHOLD
+            for cluster in clusters:
+                if any(member_worker == worker for _, _, member_worker in cluster):
+                    continue
+                if cluster[0][0].label != shape.label:
+                    continue
+                similarity = shape_similarity(cluster[0][0], shape)
+                if similarity >= best_similarity:
+                    best, best_similarity = cluster, similarity
+            if best is None:
+                clusters.append([(shape, weight, worker)])
+            else:
+                best.append((shape, weight, worker))
+    return clusters
 
 
 def _fuse(cluster: list[tuple[Any, float, int]]) -> Any:

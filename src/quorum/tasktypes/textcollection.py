@@ -4,12 +4,22 @@ Params follow Scale: ``attachments`` to read and ``fields`` to fill; the respons
 ``{"annotations": {field_id: value}}``.
 """
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from quorum.errors import Invalid
-from quorum.tasktypes.base import Strict, TaskType, register, set_similarity, text_similarity
+from quorum.tasktypes.base import (
+    Strict,
+    TaskType,
+    agreement_confidence,
+    choice_confidence,
+    register,
+    set_confidence,
+    set_similarity,
+    text_similarity,
+)
 
 
 class Attachment(Strict):
@@ -154,5 +164,45 @@ class TextCollection(TaskType[TextCollectionParams, TextCollectionResponse]):
             value_similarity(given[k], v) if k in given else 0.0 for k, v in expected.items()
         ) / len(expected)
 
+    def confidence(
+        self,
+        params: TextCollectionParams,
+        responses: Sequence[TextCollectionResponse],
+        weights: Sequence[float],
+        final: TextCollectionResponse,
+    ) -> dict[str, float]:
+        """Per filled field of the delivered form, which is one worker's (``final`` is one of
+        ``responses``)."""
+        fields = {f.field_id: f for f in params.fields}
+        confidences = {}
+        for field_id, chosen in final.annotations.items():
+            answered = [
+                (r, w) for r, w in zip(responses, weights, strict=True) if field_id in r.annotations
+            ]
+            author = next(i for i, (r, _) in enumerate(answered) if r is final)
+            confidences[f"annotations.{field_id}"] = _field_confidence(
+                fields[field_id],
+                chosen,
+                [(r.annotations[field_id], w) for r, w in answered],
+                author,
+            )
+        return confidences
+
 
 register(TextCollection())
+
+
+def _field_confidence(
+    field: Any, chosen: FieldValue, given: list[tuple[FieldValue, float]], author: int
+) -> float:
+    """A choice is judged by the posterior of the delivered value, written text and numbers by
+    how close the other workers' values came to it."""
+    values, weights = [v for v, _ in given], [w for _, w in given]
+    if isinstance(field, CategoryField) and isinstance(chosen, list):
+        as_set = lambda v: frozenset(v if isinstance(v, list) else [v])  # noqa: E731
+        return set_confidence(as_set(chosen), [as_set(v) for v in values], weights)
+    if isinstance(field, CategoryField | BooleanField):
+        options = len(field.choices) if isinstance(field, CategoryField) else 2
+        return choice_confidence(chosen, values, weights, options)  # type: ignore[arg-type]
+    similarities = [value_similarity(v, chosen) for v in values]
+    return agreement_confidence(similarities, weights, author=author)
