@@ -3,7 +3,15 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quorum.db.base import Base, IdType, new_id, utcnow
@@ -13,7 +21,9 @@ TASK_STATUSES = ("pending", "completed", "canceled", "error")
 
 class Project(Base):
     __tablename__ = "project"
-    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    # (id, org_id) is what a task's foreign key names: one check per inserted task that its
+    # project exists and belongs to the task's organization.
+    __table_args__ = (UniqueConstraint("org_id", "name"), UniqueConstraint("id", "org_id"))
 
     id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
     org_id: Mapped[str] = mapped_column(
@@ -51,16 +61,29 @@ class Batch(Base):
 
 class Task(Base):
     __tablename__ = "task"
+    # Every index and foreign key here is paid for by each inserted task (bulk imports insert
+    # millions), so each one serves a query: one foreign key covers the project and its
+    # organization (deleting either cascades), the batch index holds only tasks in a batch, and
+    # (project_id, status, id) reads a project's tasks of one state in creation order.
     __table_args__ = (
         UniqueConstraint("org_id", "unique_id"),
+        ForeignKeyConstraint(
+            ["project_id", "org_id"], ["project.id", "project.org_id"], ondelete="CASCADE"
+        ),
         Index("ix_task_org_id_id", "org_id", "id"),
-        Index("ix_task_project_id_status", "project_id", "status"),
-        Index("ix_task_batch_id_status", "batch_id", "status"),
+        Index("ix_task_project_id_status_id", "project_id", "status", "id"),
+        Index(
+            "ix_task_batch_id_status",
+            "batch_id",
+            "status",
+            postgresql_where=text("batch_id IS NOT NULL"),
+            sqlite_where=text("batch_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(IdType, primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
-    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    org_id: Mapped[str] = mapped_column(IdType)
+    project_id: Mapped[str] = mapped_column(IdType)
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="pending")
