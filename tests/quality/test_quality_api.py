@@ -4,6 +4,7 @@ scored), worker trust, reinstatement and metrics, each behind the organization's
 import pytest
 
 from tests.dispatch.conftest import add_task, categorization_project, make_worker  # noqa: F401
+from tests.factories import create_project, create_task
 
 GOOD, BAD = {"category": "good"}, {"category": "bad"}
 GOLD_PARAMS = {"attachment": "A known review: terrible", "categories": ["good", "bad"]}
@@ -172,3 +173,41 @@ def test_another_organization_sees_nothing(
     url = path.format(task=task_id, worker=worker.id)
     response = getattr(stranger.client, method)(url, **({"json": body} if body else {}))
     assert response.status_code == 404, response.text
+
+
+def test_a_task_carries_each_fields_confidence_and_its_least_sure_field_asks_for_more(
+    tenant,
+    make_worker,  # noqa: F811
+):
+    create_project(tenant.client, "comparison", "prefs", required_responses=2)
+    tenant.client.post(
+        "/v1/projects/prefs/quality", json={"confidence_target": 0.6, "max_responses": 3}
+    )
+    task_id = create_task(tenant.client, "comparison", "prefs", rating_scale={"min": 1, "max": 7})[
+        "task_id"
+    ]
+    workers = [make_worker(tenant, projects=("prefs",)) for _ in range(3)]
+
+    # Both prefer the first answer, but one rates it 7 and the other 1: the rating is unsure.
+    for worker, rating in zip(workers[:2], (7, 1), strict=True):
+        result = worker.submit(
+            worker.next().json()["assignment_id"], {"preferred": 0, "rating": rating}
+        )
+        assert result.json()["task_completed"] is False
+    pending = tenant.client.get(f"/v1/task/{task_id}").json()
+    assert (pending["status"], pending["required_responses"]) == ("pending", 3)
+
+    workers[2].submit(workers[2].next().json()["assignment_id"], {"preferred": 0, "rating": 4})
+    task = tenant.client.get(f"/v1/task/{task_id}").json()
+
+    # Newcomers are trusted at the prior, 0.75; two answers and a tie are three options.
+    preferred = 0.75**3 / (0.75**3 + 2 * 0.125**3)
+    assert task["status"] == "completed"
+    assert task["response"] == {
+        "preferred": 0,
+        "rating": 4,
+        "confidence": {"preferred": round(preferred, 6), "rating": round(2 / 3, 6)},
+    }
+    schema = tenant.client.get("/openapi.json").json()["components"]["schemas"]["TaskRead"]
+    confidence = schema["properties"]["response"]["properties"]["confidence"]
+    assert confidence["additionalProperties"] == {"type": "number", "minimum": 0, "maximum": 1}
