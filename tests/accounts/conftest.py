@@ -11,7 +11,7 @@ from quorum.accounts import service as accounts
 from quorum.db import transaction
 from tests.dispatch.conftest import make_worker
 
-__all__ = ["make_worker", "make_operator", "operator"]
+__all__ = ["make_operator", "make_worker", "operator"]
 STAFF_PASSWORD = "operator password 1"
 
 

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from quorum import Client
 from quorum.accounts import service as accounts
-from quorum.api.deps import get_caller
+from quorum.api.deps import get_caller, get_staff
 from quorum.app import create_app
 from quorum.db import transaction
 from quorum.settings import Settings
@@ -146,24 +146,26 @@ def test_role_matrix(organization, method, path, body, weakest, writes):
             ]
 
 
+def _routes(candidates):
+    for route in candidates:
+        if hasattr(route, "original_router"):
+            yield from _routes(route.original_router.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def _calls(dependant):
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _calls(dependency)
+
+
 def test_every_route_behind_an_api_key_goes_through_a_policy():
     app = create_app(Settings(database_url="sqlite://"))
 
-    def routes(candidates):
-        for route in candidates:
-            if hasattr(route, "original_router"):
-                yield from routes(route.original_router.routes)
-            elif isinstance(route, APIRoute):
-                yield route
-
-    def calls(dependant):
-        for dependency in dependant.dependencies:
-            yield dependency.call
-            yield from calls(dependency)
-
     checked = 0
-    for route in routes(app.routes):
-        called = list(calls(route.dependant))
+    for route in _routes(app.routes):
+        called = list(_calls(route.dependant))
         if get_caller in called:
             checked += 1
             names = {getattr(call, "__name__", "") for call in called}
@@ -211,3 +213,106 @@ def test_cli_keys_carry_role_and_scope(sessions, tenant, server):
     with httpx.Client(base_url=server.url, auth=(key.secret, "")) as viewer:
         assert viewer.get("/v1/projects").status_code == 200
         assert viewer.post("/v1/projects", json={"name": "x", "type": "chat"}).status_code == 403
+
+
+# Workforce-side callers: a worker and a reviewer (worker sessions), an operator (a staff session),
+# and an organization's owner key. (method, path, body, who may call it)
+STAFF = "operator"
+WORKFORCE_MATRIX = [
+    ("GET", "/v1/staff/me", None, {STAFF}),
+    ("GET", "/v1/staff/workers", None, {STAFF}),
+    ("POST", "/v1/staff/workers", {"email": "p-{unique}@example.org"}, {STAFF}),
+    ("PUT", "/v1/staff/workers/{public_worker}/role", {"role": "worker"}, {STAFF}),
+    ("POST", "/v1/staff/workers/{public_worker}/status", {"status": "active"}, {STAFF}),
+    ("PUT", "/v1/staff/workers/{public_worker}/qualifications/{shared_q}", None, {STAFF}),
+    ("DELETE", "/v1/staff/workers/{public_worker}/qualifications/{shared_q}", None, {STAFF}),
+    ("GET", "/v1/staff/projects", None, {STAFF}),
+    ("GET", "/v1/staff/projects/{shared_project}/gold", None, {STAFF}),
+    (
+        "POST",
+        "/v1/staff/projects/{shared_project}/gold",
+        {"params": {"attachment": "x", "categories": ["a", "b"]}, "answer": {"category": "a"}},
+        {STAFF},
+    ),
+    (
+        "POST",
+        "/v1/staff/workers/{public_worker}/adjustments",
+        {"kind": "bonus", "cents": 1, "note": "n", "project_id": "{shared_project}"},
+        {STAFF},
+    ),
+    ("POST", "/v1/staff/payouts", None, {STAFF}),
+    ("GET", "/v1/staff/payouts", None, {STAFF}),
+    ("GET", "/v1/staff/audit", None, {STAFF}),
+    ("POST", "/v1/worker/reviews/next", {}, {"reviewer"}),
+    ("GET", "/v1/worker/me", None, {"worker", "reviewer"}),
+    ("PUT", "/v1/workers/{private_worker}/role", {"role": "worker"}, {"owner"}),
+]
+WORKFORCE_CALLERS = ("worker", "reviewer", STAFF, "owner")
+
+
+@pytest.fixture
+def workforce_callers(make_tenant, make_worker, make_operator, server):
+    owner = make_tenant()
+    project = create_project(owner.client, "categorization", "shared")
+    owner.client.post("/v1/qualifications", json={"name": "shared-q"})
+    owner.client.patch(
+        "/v1/projects/shared/workforce",
+        json={"access": "open", "required_qualifications": ["shared-q"]},
+    )
+    operator = make_operator()
+    worker, reviewer = make_worker(None), make_worker(None)
+    operator.put(f"/v1/staff/workers/{reviewer.id}/role", json={"role": "reviewer"})
+    qualification = owner.client.get("/v1/qualifications").json()[0]
+    clients = {"worker": worker.client, "reviewer": reviewer.client, STAFF: operator}
+    clients["owner"] = owner.client
+    ids = {
+        "public_worker": worker.id,
+        "private_worker": make_worker(owner).id,
+        "shared_project": project["id"],
+        "shared_q": qualification["id"],
+    }
+    return clients, ids
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), WORKFORCE_MATRIX)
+def test_workforce_role_matrix(workforce_callers, method, path, body, allowed):
+    """Staff endpoints take only an operator's session (anyone else: 401, as the wrong kind of
+    credential); review work needs the reviewer role (403); org endpoints take only keys."""
+    clients, ids = workforce_callers
+    for who in WORKFORCE_CALLERS:
+        response = clients[who].request(
+            method, _fill(path, ids), json=_fill(body, ids) if body is not None else None
+        )
+        if who in allowed:
+            assert response.status_code < 300, (who, response.text)
+        else:
+            # A worker session is the right credential for review work, but the wrong role.
+            expected = 403 if who == "worker" and path.startswith("/v1/worker/reviews") else 401
+            assert response.status_code == expected, (who, response.text)
+            assert response.json()["status_code"] == expected
+
+
+def test_every_staff_route_is_in_the_workforce_matrix_and_goes_through_a_policy():
+    app = create_app(Settings(database_url="sqlite://"))
+    covered = {(m, p) for m, p, _, _ in WORKFORCE_MATRIX if p.startswith("/v1/staff/")}
+    # Logging in and out needs no policy; the CSV is fetched in tests/accounts/test_staff.py.
+    elsewhere = {
+        ("POST", "/v1/staff/login"),
+        ("POST", "/v1/staff/logout"),
+        ("GET", "/v1/staff/payouts/{run_id}/csv"),
+    }
+    names = {"{worker_id}": "{public_worker}", "{qualification_id}": "{shared_q}"}
+    names["{project_id}"] = "{shared_project}"
+    seen = set()
+    for route in _routes(app.routes):
+        if "platform staff" not in (route.tags or []):
+            continue
+        path = route.path
+        for raw, filled in names.items():
+            path = path.replace(raw, filled)
+        seen |= {(method, path) for method in route.methods}
+        called = list(_calls(route.dependant))
+        if route.path not in ("/v1/staff/login", "/v1/staff/logout", "/v1/staff/me"):
+            assert get_staff in called, route.path
+            assert "authorized" in {getattr(c, "__name__", "") for c in called}, route.path
+    assert seen == covered | elsewhere
