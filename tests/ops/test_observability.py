@@ -4,11 +4,14 @@ latency per route template, and work gauges read from the database."""
 import json
 import re
 
+import httpx
+
 from quorum.db import transaction
 from quorum.quality import service as quality
 from quorum.quality.jobs import QualityRefitter
+from quorum.settings import Settings
 from quorum.tasks import service as tasks
-from tests.conftest import ServeProcess
+from tests.conftest import ServeProcess, ThreadedServer
 from tests.factories import create_project, create_task
 
 
@@ -96,3 +99,25 @@ def test_consolidation_lag_counts_completions_the_last_fit_has_not_seen(
         quality.refit(db, project_id=project["id"])
     assert lag() == 0
     assert QualityRefitter(sessions, interval_seconds=0).run_once() == 0
+
+
+def test_metrics_need_the_token_when_one_is_set(database_url):
+    settings = Settings(database_url=database_url, metrics_token="scrape-secret")
+    with ThreadedServer(settings) as guarded:
+        anonymous = httpx.get(f"{guarded.url}/metrics")
+        assert anonymous.status_code == 401
+        assert anonymous.json() == {
+            "status_code": 401,
+            "error": "/metrics needs the metrics token as a Bearer token",
+        }
+        wrong = httpx.get(f"{guarded.url}/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        scraped = httpx.get(
+            f"{guarded.url}/metrics", headers={"Authorization": "Bearer scrape-secret"}
+        )
+        assert scraped.status_code == 200
+        assert "# HELP" in scraped.text
+
+
+def test_metrics_are_open_without_a_token(server):
+    assert httpx.get(f"{server.url}/metrics").status_code == 200
