@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 
 from quorum.app import create_app
 from quorum.settings import Settings
+from tests.accounts.conftest import make_operator, make_worker, operator  # noqa: F401
 from tests.factories import create_project, create_task
 
 PROMPT = {"category": "general", "text": "x"}
@@ -180,3 +181,85 @@ def test_every_customer_endpoint_is_in_the_isolation_table():
             assert (method, path) in covered, (method, route.path)
             checked += 1
     assert checked >= len(covered)
+
+
+# Platform staff endpoints that address a worker, a qualification or a project: an operator
+# reaching for an organization's private pool or a private project gets 404.
+STAFF_ADDRESSED = [
+    ("PUT", "/v1/staff/workers/{worker_id}/role", {"role": "reviewer"}),
+    ("POST", "/v1/staff/workers/{worker_id}/status", {"status": "banned"}),
+    ("PUT", "/v1/staff/workers/{worker_id}/qualifications/{qualification_id}", None),
+    ("DELETE", "/v1/staff/workers/{worker_id}/qualifications/{qualification_id}", None),
+    ("GET", "/v1/staff/projects/{project_id}/gold", None),
+    ("POST", "/v1/staff/projects/{project_id}/gold", {"params": {"min_turns": 1}, "answer": {}}),
+    (
+        "POST",
+        "/v1/staff/workers/{worker_id}/adjustments",
+        {"kind": "bonus", "cents": 1, "note": "n", "project_id": "{project_id}"},
+    ),
+    ("GET", "/v1/staff/payouts/{run_id}/csv", None),
+]
+STAFF_LISTS = ["/v1/staff/workers", "/v1/staff/projects", "/v1/staff/payouts"]
+
+
+@pytest.fixture
+def private_pool(victim, make_worker):  # noqa: F811
+    """The victim's private worker, qualification and payout run, beside its private project."""
+    worker = make_worker(victim)
+    qualification = victim.client.post("/v1/qualifications", json={"name": "secret-q"}).json()
+    run = victim.client.post("/v1/payouts").json()
+    project = victim.client.get("/v1/projects/secret-project").json()
+    victim.ids |= {
+        "worker_id": worker.id,
+        "qualification_id": qualification["id"],
+        "project_id": project["id"],
+        "run_id": run["id"],
+    }
+    return victim
+
+
+@pytest.mark.parametrize(("method", "path", "body"), STAFF_ADDRESSED)
+def test_operator_gets_404_on_private_pools_and_projects(
+    private_pool, operator, method, path, body
+):  # noqa: F811, E501
+    response = operator.request(
+        method,
+        _fill(path, private_pool.ids),
+        json=_fill(body, private_pool.ids) if body is not None else None,
+    )
+    assert response.status_code == 404, response.text
+    assert "secret" not in response.text
+    entries = private_pool.client.get("/v1/audit").json()["docs"]
+    assert all(e["actor_type"] == "api_key" for e in entries)
+    worker = private_pool.client.get(f"/v1/workers/{private_pool.ids['worker_id']}").json()
+    assert (worker["status"], worker["role"]) == ("active", "worker")
+    assert private_pool.client.get("/v1/projects/secret-project/gold").json() == []
+
+
+@pytest.mark.parametrize("path", STAFF_LISTS)
+def test_staff_lists_show_no_private_rows(private_pool, operator, path):  # noqa: F811
+    listed = operator.get(path).json()
+    assert private_pool.ids["worker_id"] not in str(listed)
+    assert private_pool.ids["project_id"] not in str(listed)
+    assert private_pool.ids["run_id"] not in str(listed)
+
+
+def test_every_staff_endpoint_is_in_the_isolation_table():
+    app = create_app(Settings(database_url="sqlite://"))
+    covered = {(m, p) for m, p, _ in STAFF_ADDRESSED} | {("GET", p) for p in STAFF_LISTS}
+    # Own session, the staff log, creating into the public pool, paying it: nothing private.
+    covered |= {
+        ("POST", "/v1/staff/login"),
+        ("POST", "/v1/staff/logout"),
+        ("GET", "/v1/staff/me"),
+        ("GET", "/v1/staff/audit"),
+        ("POST", "/v1/staff/workers"),
+        ("POST", "/v1/staff/payouts"),
+    }
+    seen = {
+        (method, route.path)
+        for route in _api_routes(app.routes)
+        if "platform staff" in (route.tags or [])
+        for method in route.methods
+    }
+    assert seen == covered
