@@ -26,7 +26,7 @@ GOLD = [
     }
     for n in range(2, 32)
 ]
-COMPARISONS = 120
+COMPARISONS = 90
 
 
 def _submit_models(tenant, make_owner, campaign):

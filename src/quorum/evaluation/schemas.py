@@ -58,7 +58,8 @@ class PromptCreate(Write):
 
 class GoldJudgmentCreate(Write):
     """A comparison whose answer is known: a prompt, the answer raters must prefer (a correct or
-    reference answer) and one they must not (a wrong or degraded one)."""
+    reference answer) and one they must not (a wrong or degraded one). Prompts drawn from the
+    campaign's own set keep gold among the prompts raters meet in real comparisons."""
 
     prompt: str = Field(min_length=1)
     preferred: str = Field(min_length=1)
