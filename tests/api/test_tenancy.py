@@ -7,7 +7,6 @@ from fastapi.routing import APIRoute
 
 from quorum.app import create_app
 from quorum.settings import Settings
-from tests.accounts.conftest import make_operator, make_worker, operator  # noqa: F401
 from tests.factories import create_project, create_task
 
 PROMPT = {"category": "general", "text": "x"}
@@ -203,7 +202,7 @@ STAFF_LISTS = ["/v1/staff/workers", "/v1/staff/projects", "/v1/staff/payouts"]
 
 
 @pytest.fixture
-def private_pool(victim, make_worker):  # noqa: F811
+def private_pool(victim, make_worker):
     """The victim's private worker, qualification and payout run, beside its private project."""
     worker = make_worker(victim)
     qualification = victim.client.post("/v1/qualifications", json={"name": "secret-q"}).json()
@@ -221,7 +220,7 @@ def private_pool(victim, make_worker):  # noqa: F811
 @pytest.mark.parametrize(("method", "path", "body"), STAFF_ADDRESSED)
 def test_operator_gets_404_on_private_pools_and_projects(
     private_pool, operator, method, path, body
-):  # noqa: F811, E501
+):
     response = operator.request(
         method,
         _fill(path, private_pool.ids),
@@ -237,7 +236,7 @@ def test_operator_gets_404_on_private_pools_and_projects(
 
 
 @pytest.mark.parametrize("path", STAFF_LISTS)
-def test_staff_lists_show_no_private_rows(private_pool, operator, path):  # noqa: F811
+def test_staff_lists_show_no_private_rows(private_pool, operator, path):
     listed = operator.get(path).json()
     assert private_pool.ids["worker_id"] not in str(listed)
     assert private_pool.ids["project_id"] not in str(listed)
