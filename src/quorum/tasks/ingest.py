@@ -10,14 +10,18 @@ unless the import is atomic, when one bad row keeps every row out.
 import csv
 import json
 import os
+import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
-from pydantic_core import to_json
+from psycopg.errors import DeadlockDetected, UniqueViolation
+from pydantic_core import from_json, to_json
 from sqlalchemy.orm import Session, sessionmaker
 
 from quorum.blobs import BlobStore
@@ -29,6 +33,10 @@ from quorum.tasks.service import new_tasks_values, parse_task_commons, task_home
 
 SOURCE_FORMATS = ("jsonl", "csv", "parquet", "hf")
 CHUNK_ROWS = 10_000
+# Chunks inserted at once, each on its own connection: PostgreSQL's per-row insert work (heap,
+# indexes, the foreign-key check) then runs on as many cores.
+STREAMS = 2
+DEADLOCK_RETRIES = 3
 READ_BATCH_ROWS = 10_000
 # Columns written by the bulk path, in COPY order; every other column takes its default.
 INSERT_COLUMNS = (
@@ -138,7 +146,7 @@ def read_rows(path: Path, fmt: str, *, split: str = "train") -> Iterator[Row]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    loads = json.loads
+    loads = from_json  # a third of json.loads' time, the same values
     with path.open("rb") as file:
         for line_number, line in enumerate(file, 1):
             if not line.strip():
@@ -334,23 +342,34 @@ def _destination(
 
 
 def _insert_checked(
-    db: Session, good: list[dict[str, Any]], report: ImportReport, *, is_test: bool = False
+    db: Session,
+    good: list[dict[str, Any]],
+    report: ImportReport,
+    *,
+    is_test: bool = False,
+    alone: bool = False,
 ) -> ImportReport:
     """Insert a checked chunk's good rows; its report with what was created or already there."""
     if good:
-        created = _insert(db, good, is_test=is_test)
+        created = _insert(db, good, is_test=is_test, alone=alone)
         report.created += created
         report.existing += len(good) - created
     return report
 
 
-def _insert(db: Session, values: list[dict[str, Any]], *, is_test: bool) -> int:
-    """Insert new tasks, skipping taken unique_ids; how many were created."""
+def _insert(
+    db: Session, values: list[dict[str, Any]], *, is_test: bool, alone: bool = False
+) -> int:
+    """Insert new tasks, skipping taken unique_ids; how many were created.
+
+    ``alone``: the transaction holds nothing else, so it may be rolled back and redone.
+    """
     now = utcnow()
     ids = _sequential_ids(len(values))
     connection = db.connection()
     if connection.dialect.name == "postgresql":
-        return _json_insert(connection, values, ids, now, is_test)
+        data = _copy_data(values, ids, now, is_test)
+        return _copy_new(db, data) if alone else _copy_skipping_taken(connection, data)
     dumps = json.dumps
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
     records = [
@@ -384,65 +403,118 @@ def _insert(db: Session, values: list[dict[str, Any]], *, is_test: bool) -> int:
     return result.rowcount
 
 
-# What differs from task to task, sent as one JSON array per chunk; the rest is the chunk's own.
-JSON_ROW_COLUMNS = {
-    "id": "text",
-    "instruction": "text",
-    "params": "jsonb",
-    "callback_url": "text",
-    "metadata": "jsonb",
-    "tags": "jsonb",
-    "unique_id": "text",
-    "priority": "integer",
-    "required_responses": "integer",
-}
+# COPY's columns: first those a chunk shares (written once per chunk), then each task's own.
+COPY_CHUNK_COLUMNS = (
+    "org_id",
+    "project_id",
+    "batch_id",
+    "type",
+    "status",
+    "is_test",
+    "created_at",
+    "updated_at",
+)
+COPY_ROW_COLUMNS = (
+    "id",
+    "instruction",
+    "params",
+    "callback_url",
+    "metadata",
+    "tags",
+    "unique_id",
+    "priority",
+    "required_responses",
+)
+COPY_COLUMNS = ", ".join([*COPY_CHUNK_COLUMNS, *COPY_ROW_COLUMNS])
+# Characters COPY's text format reads as escapes or separators, and how to write them.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
 
 
-def _json_insert(
-    connection: Any, values: list[dict[str, Any]], ids: list[str], now: Any, is_test: bool
-) -> int:
-    """One INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING for a whole chunk.
+def _copy_text(value: str | None) -> str:
+    if value is None:
+        return "\\N"
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
 
-    The chunk travels as one JSON document serialized in one call (pydantic-core), which costs
-    the client far less than COPY's per-row, per-column formatting.
+
+def _copy_json(value: Any) -> str:
+    return to_json(value).decode().replace("\\", "\\\\")
+
+
+def _copy_data(values: list[dict[str, Any]], ids: list[str], now: Any, is_test: bool) -> bytes:
+    """A chunk of new tasks in COPY's text format, ``COPY_COLUMNS`` per line.
+
+    Built as one string with the chunk's shared columns written once: formatting it costs the
+    client about 2 us a task, where psycopg's per-value ``write_row`` costs several times that.
+    JSON from pydantic-core holds no raw newline nor tab, so only its backslashes need escaping.
     """
     first = values[0]
-    chunk = {
-        "org_id": first["org_id"],
-        "project_id": first["project_id"],
-        "batch_id": first["batch_id"],
-        "type": first["type"],
-        "status": "pending",
-        "is_test": is_test,
-        "created_at": now,
-        "updated_at": now,
-    }
-    rows = to_json(
-        [
-            {
-                "id": task_id,
-                "instruction": v["instruction"],
-                "params": v["params"],
-                "callback_url": v["callback_url"],
-                "metadata": v["metadata_"],
-                "tags": v["tags"],
-                "unique_id": v["unique_id"],
-                "priority": v["priority"],
-                "required_responses": v["required_responses"],
-            }
-            for task_id, v in zip(ids, values, strict=True)
-        ]
-    ).decode()
-    columns = ", ".join([*chunk, *JSON_ROW_COLUMNS])
-    selected = ", ".join([*(f"%({name})s" for name in chunk), *JSON_ROW_COLUMNS])
-    types = ", ".join(f"{name} {kind}" for name, kind in JSON_ROW_COLUMNS.items())
-    result = connection.exec_driver_sql(
-        f"INSERT INTO task ({columns}) SELECT {selected} "
-        f"FROM json_to_recordset(%(rows)s::json) AS r({types}) "
-        "ON CONFLICT (org_id, unique_id) DO NOTHING",
-        {**chunk, "rows": rows},
+    shared = [
+        first["org_id"],
+        first["project_id"],
+        _copy_text(first["batch_id"]),
+        first["type"],
+        "pending",
+        "t" if is_test else "f",
+        now.isoformat(),
+        now.isoformat(),
+    ]
+    prefix = "\t".join(shared)
+    lines = [
+        f"{prefix}\t{task_id}\t{_copy_text(v['instruction'])}\t{_copy_json(v['params'])}"
+        f"\t{_copy_text(v['callback_url'])}\t{_copy_json(v['metadata_'])}"
+        f"\t{_copy_json(v['tags']) if v['tags'] else '[]'}\t{_copy_text(v['unique_id'])}"
+        f"\t{v['priority']}\t{v['required_responses']}\n"
+        for task_id, v in zip(ids, values, strict=True)
+    ]
+    return "".join(lines).encode()
+
+
+def _copy_new(db: Session, data: bytes) -> int:
+    """COPY a chunk straight into ``task`` in its own transaction; how many were created.
+
+    The cheap path for new tasks (a fresh import): no scratch table, no second insert. When a
+    unique_id is taken (a re-run, a repeat in the source, another import at once) the COPY fails
+    whole; the transaction is rolled back and the chunk goes through ``_copy_skipping_taken``,
+    redone if it deadlocks with a concurrent chunk that holds the same unique_ids.
+    """
+    try:
+        cursor = db.connection().connection.driver_connection.cursor()
+        with cursor.copy(f"COPY task ({COPY_COLUMNS}) FROM STDIN") as copy:
+            copy.write(data)
+        return cursor.rowcount
+    except (UniqueViolation, DeadlockDetected):
+        db.rollback()
+    deadlocks = 0
+    while True:
+        try:
+            return _copy_skipping_taken(db.connection(), data)
+        except DeadlockDetected:
+            db.rollback()
+            deadlocks += 1
+            if deadlocks == DEADLOCK_RETRIES:
+                raise
+
+
+def _copy_skipping_taken(connection: Any, data: bytes) -> int:
+    """COPY a chunk into a scratch table, then INSERT … ON CONFLICT DO NOTHING from it.
+
+    Safe in any transaction and against any concurrent writer, at about 4 us a task more than
+    ``_copy_new`` on the database.
+    """
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS task_import (LIKE task INCLUDING DEFAULTS)"
     )
-    return result.rowcount
+    with cursor.copy(f"COPY task_import ({COPY_COLUMNS}) FROM STDIN") as copy:
+        copy.write(data)
+    cursor.execute(
+        f"INSERT INTO task ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM task_import "
+        "ON CONFLICT (org_id, unique_id) DO NOTHING"
+    )
+    created = cursor.rowcount
+    cursor.execute("TRUNCATE task_import")
+    return created
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -472,41 +544,49 @@ def run_import(
 ) -> ImportReport:
     """Import a whole source: a transaction per chunk, or one for everything when ``atomic``.
 
-    An atomic import with any rejected row is rolled back and reports ``created == 0``.
+    Chunks are validated here while earlier ones are inserted by other threads: on PostgreSQL
+    ``STREAMS`` chunks at once, each committed on its own connection (an atomic import, and
+    SQLite, have one). An atomic import with any rejected row is rolled back and reports
+    ``created == 0``.
     """
     report = ImportReport()
     session = sessions()
+    inserters = [session]
     try:
         destination = _destination(session, org_id, project, batch, mapping, blobs, relative_to)
-        # The next chunk is parsed and validated while the database inserts the last one.
-        with ThreadPoolExecutor(max_workers=1) as inserter:
-            inserting: tuple[Future[ImportReport], int] | None = None
+        if not atomic and session.get_bind().dialect.name == "postgresql":
+            inserters = [sessions() for _ in range(STREAMS)]
+        idle: SimpleQueue[Session] = SimpleQueue()
+        for inserter in inserters:
+            idle.put(inserter)
+
+        def insert(good: list[dict[str, Any]], checked: ImportReport) -> ImportReport:
+            inserter = idle.get()
+            try:
+                report = _insert_checked(inserter, good, checked, alone=not atomic)
+                if not atomic:
+                    inserter.commit()
+                return report
+            finally:
+                idle.put(inserter)
+
+        with ThreadPoolExecutor(max_workers=len(inserters)) as pool:
+            inserting: deque[tuple[Future[ImportReport], int]] = deque()
             for chunk in _chunks(rows, chunk_rows):
                 good, checked = destination.check(chunk)
-                if inserting is not None:
-                    _finish(report, *inserting, on_progress)
-                inserting = (
-                    inserter.submit(_insert_chunk, session, good, checked, commit=not atomic),
-                    len(chunk),
-                )
-            if inserting is not None:
-                _finish(report, *inserting, on_progress)
+                if len(inserting) == len(inserters):
+                    _finish(report, *inserting.popleft(), on_progress)
+                inserting.append((pool.submit(insert, good, checked), len(chunk)))
+            while inserting:
+                _finish(report, *inserting.popleft(), on_progress)
         if atomic and report.rejected:
             session.rollback()
             report.created = report.existing = 0
         else:
             session.commit()
     finally:
-        session.close()
-    return report
-
-
-def _insert_chunk(
-    session: Session, good: list[dict[str, Any]], report: ImportReport, *, commit: bool
-) -> ImportReport:
-    report = _insert_checked(session, good, report)
-    if commit:
-        session.commit()
+        for inserter in {session, *inserters}:
+            inserter.close()
     return report
 
 
