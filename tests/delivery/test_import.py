@@ -2,13 +2,17 @@
 
 import csv
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from quorum.db import transaction
-from quorum.tasks.models import Task
+from quorum.tasks import ingest
+from quorum.tasks.models import Project, Task
 from tests.delivery.conftest import write_jsonl
 from tests.factories import create_project
 
@@ -147,3 +151,64 @@ def test_sdk_imports_an_in_memory_dataset(server, tenant, sessions):
         )
     assert (report.created, report.existing) == (2, 0)
     assert [(e.line, e.reason.split(":")[0]) for e in report.rejected] == [(3, "attachment")]
+
+
+def test_repeated_unique_ids_across_chunks_in_flight_at_once_are_created_once(tenant, sessions):
+    categorization_project(tenant)
+    # Text COPY must carry tabs, newlines, backslashes and non-ASCII as they are.
+    tricky = "tab\there\nnew line \\ back\\slash \\N é 漢字 \r end"
+    rows = [
+        {"attachment": f"{tricky} {i}", "unique_id": f"u\t{i % 7}", "metadata": {"k": tricky}}
+        for i in range(20)
+    ]
+    numbered = list(enumerate(rows, 1))
+    report = ingest.run_import(
+        sessions, org_id=tenant.org_id, project="sentiment", rows=numbered, chunk_rows=3
+    )
+    assert (report.created, report.existing, report.rejected) == (7, 13, [])
+    stored = task_rows(sessions, tenant.org_id)
+    assert [uid for uid, _ in stored] == [f"u\t{i}" for i in range(7)]
+    assert [params["attachment"] for _, params in stored] == [f"{tricky} {i}" for i in range(7)]
+    with transaction(sessions) as db:
+        stored_metadata = db.scalars(select(Task.metadata_).where(Task.org_id == tenant.org_id))
+        assert list(stored_metadata) == [{"k": tricky}] * 7
+
+    more = [*rows, *({"attachment": "new", "unique_id": f"u\t{i}"} for i in range(7, 10))]
+    again = ingest.run_import(
+        sessions,
+        org_id=tenant.org_id,
+        project="sentiment",
+        rows=list(enumerate(more, 1)),
+        chunk_rows=4,
+    )
+    assert (again.created, again.existing) == (3, 20)
+    assert count(sessions, tenant.org_id) == 10
+
+
+def test_two_imports_of_one_source_at_once_create_each_task_once(tenant, sessions):
+    categorization_project(tenant)
+    rows = list(enumerate(({"attachment": "t", "unique_id": str(i)} for i in range(300)), 1))
+
+    def run(_):
+        return ingest.run_import(
+            sessions, org_id=tenant.org_id, project="sentiment", rows=rows, chunk_rows=25
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(run, range(2)))
+    assert sum(r.created for r in reports) == 300
+    assert sum(r.existing for r in reports) == 300
+    assert count(sessions, tenant.org_id) == 300
+
+
+def test_a_task_cannot_belong_to_another_organization_than_its_project(
+    tenant, make_tenant, sessions
+):
+    categorization_project(tenant)
+    other = make_tenant()
+    with transaction(sessions) as db:
+        project = db.scalar(select(Project).where(Project.org_id == tenant.org_id))
+        values = {"type": "categorization", "params": {"attachment": "x", "categories": ["+", "-"]}}
+        db.add(Task(org_id=other.org_id, project_id=project.id, **values))
+        with pytest.raises(IntegrityError):
+            db.flush()
