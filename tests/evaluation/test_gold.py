@@ -216,3 +216,30 @@ def test_raters_need_the_campaign_qualification_for_real_and_gold_work(
     assert leased and set(leased) <= {
         g["task_id"] for g in tenant.client.get("/v1/evaluation/campaigns/arena/gold").json()
     }
+
+
+def test_a_judged_comparison_made_gold_keeps_its_judgment_and_adds_none(
+    tenant, make_owner, make_worker
+):
+    campaign = create_campaign(tenant.client, "arena", gold_rate=0.5)
+    for n, model in enumerate(("atlas", "birch")):
+        owner = make_owner(tenant, "arena", f"{model}-labs")
+        owner.submit(owner.register(model), lambda p, n=n: f"Answer {n} to {p['prompt_id']}")
+    tenant.client.post("/v1/evaluation/campaigns/arena/comparisons", json={"comparisons": 1})
+    project = quote(campaign["project"])
+    first, second = (make_worker(tenant, projects=(project,)) for _ in range(2))
+    lease = first.next().json()
+    assert first.submit(lease["assignment_id"], {"preferred": 0}).json()["task_completed"]
+    made = tenant.client.post(f"/v1/projects/{project}/gold", json={"task_id": lease["task_id"]})
+    assert made.status_code == 200, made.text
+
+    served = next(r for r in (second.next() for _ in range(40)) if r.status_code == 200).json()
+    assert served["task_id"] == lease["task_id"]
+    assert second.submit(served["assignment_id"], {"preferred": 1}).status_code == 200
+    assert tenant.client.get("/v1/evaluation/campaigns/arena/gold").json()[0]["served"] == 1
+    board = tenant.client.get("/v1/evaluation/campaigns/arena/leaderboard").json()
+    assert board["hygiene"]["judgments_counted"] == 1
+    assert sorted((e["model"], e["judgments"]) for e in board["entries"]) == [
+        ("atlas", 1),
+        ("birch", 1),
+    ]

@@ -66,7 +66,7 @@ from quorum.evaluation.schemas import (
     SubmissionRead,
 )
 from quorum.quality import service as quality
-from quorum.quality.models import GoldTask
+from quorum.quality.models import GoldResult, GoldTask
 from quorum.quality.schemas import GoldCreate, GoldRead, QualitySettingsUpdate
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Project
@@ -591,7 +591,12 @@ def rater_weights(db: Session, *, campaign: Campaign, worker_ids: list[str]) -> 
 
 
 def _votes(db: Session, campaign: Campaign) -> list[_Vote]:
-    """Every submitted judgment of the campaign's comparisons, oldest first."""
+    """Every submitted judgment of the campaign's comparisons, oldest first.
+
+    A comparison an operator later marks as gold keeps the judgments that completed it; the answers
+    raters give it as gold (scored, with a gold result) are checks on them, not judgments.
+    """
+    scored_as_gold = select(GoldResult.id).where(GoldResult.assignment_id == Assignment.id).exists()
     rows = db.execute(
         select(
             Assignment.worker_id,
@@ -602,7 +607,11 @@ def _votes(db: Session, campaign: Campaign) -> list[_Vote]:
         )
         .join(ComparisonPair, ComparisonPair.task_id == Assignment.task_id)
         .join(EvaluationPrompt, EvaluationPrompt.id == ComparisonPair.prompt_id)
-        .where(ComparisonPair.campaign_id == campaign.id, Assignment.state == "submitted")
+        .where(
+            ComparisonPair.campaign_id == campaign.id,
+            Assignment.state == "submitted",
+            ~scored_as_gold,
+        )
         .order_by(Assignment.finished_at, Assignment.id)
     ).all()
     output_ids = {r.left_output_id for r in rows} | {r.right_output_id for r in rows}
