@@ -1,14 +1,15 @@
 """What an export reads: the selected tasks in creation order, by chunk, in the shape it needs.
 
 ``tasks()`` gives Scale task objects (``TaskRead``) for formats that reshape them; ``task_json()``
-and ``task_fields()`` let the database build the task objects (JSON text) or their fields (plain
-rows), with no ORM object nor pydantic model per task, for the formats that copy tasks as they are.
-All three derive from ``TaskRead``'s fields, so the task object has one definition.
+and ``task_fields()`` give the task objects as JSON text or their fields as plain rows, read as
+plain columns with no ORM object nor pydantic model per task, for the formats that copy tasks as
+they are. All three derive from ``TaskRead``'s fields, so the task object has one definition.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import (
@@ -16,11 +17,11 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     DateTime,
+    Integer,
     Text,
     case,
     cast,
     func,
-    literal,
     select,
     type_coerce,
 )
@@ -67,13 +68,63 @@ def _as_json_value(column: ColumnElement[Any], dialect: str) -> ColumnElement[An
     return column
 
 
-def _as_plain_value(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """JSON as its text; times as the driver gives them (Arrow reads naive ones as UTC)."""
+def _as_plain_value(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """JSON as its text; times as naive UTC datetimes.
+
+    Arrow reads naive times as UTC in a tenth of the time it takes to convert aware ones
+    (3 us a value), and SQLite stores them naive already.
+    """
     if isinstance(column.type, JSON):
         return cast(column, Text)
     if isinstance(column.type, UTCDateTime):
-        return type_coerce(column, DateTime(timezone=True))
+        if dialect == "postgresql":
+            return type_coerce(func.timezone("UTC", column), DateTime())
+        return type_coerce(column, DateTime())
     return column
+
+
+def _json_kind(column: ColumnElement[Any]) -> str:
+    """How a plain column's values become JSON: as text, raw JSON text, a number, a bool, a time."""
+    kind = column.type
+    if isinstance(kind, JSON):
+        return "json"
+    if isinstance(kind, UTCDateTime):
+        return "time"
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, Integer):
+        return "number"
+    return "string"
+
+
+def _strings(values: Sequence[str | None]) -> list[str]:
+    return ["null" if v is None else encode_basestring(v) for v in values]
+
+
+def _json_texts(values: Sequence[str | None]) -> list[str]:
+    return ["null" if v is None else v for v in values]
+
+
+def _times(values: Sequence[str | None]) -> list[str]:
+    return ["null" if v is None else f'"{v}"' for v in values]
+
+
+def _numbers(values: Sequence[int | None]) -> list[str]:
+    return ["null" if v is None else str(v) for v in values]
+
+
+def _bools(values: Sequence[bool | None]) -> list[str]:
+    return ["null" if v is None else "true" if v else "false" for v in values]
+
+
+# The JSON of a column's values, by kind; a JSON text column needs no quoting.
+_ENCODERS: dict[str, Callable[[Sequence[Any]], list[str]]] = {
+    "string": _strings,
+    "json": _json_texts,
+    "time": _times,
+    "number": _numbers,
+    "bool": _bools,
+}
 
 
 @dataclass
@@ -92,19 +143,34 @@ class ExportSource:
             yield task_reads(self.db, list(partition))
 
     def task_json(self) -> Iterator[list[str]]:
-        """Each task object as JSON text, built by the database, a chunk at a time."""
+        """Each task object as JSON text, a chunk at a time.
+
+        Built here from plain columns (JSON ones as their text, times formatted by the
+        database), a column at a time with C-level encoders and one ``%`` per line: about
+        3 us a task, where the database took 9 us to build each object with json_build_object.
+        """
         dialect = self.db.get_bind().dialect.name
-        pairs = []
-        for name, column in task_field_columns().items():
-            pairs += [literal(name), _as_json_value(column, dialect)]
-        build = func.json_build_object if dialect == "postgresql" else func.json_object
-        yield from self._rows([cast(build(*pairs), Text)], scalars=True)
+        fields = task_field_columns()
+        kinds = [_json_kind(column) for column in fields.values()]
+        columns = [
+            _as_json_value(column, dialect) if kind == "time" else _as_plain_value(column, dialect)
+            for column, kind in zip(fields.values(), kinds, strict=True)
+        ]
+        encoders = [_ENCODERS[kind] for kind in kinds]
+        template = "{" + ",".join(f'"{name}":%s' for name in fields) + "}"
+        for rows in self._rows(columns):
+            by_column = zip(*rows, strict=True)
+            encoded = [encode(values) for encode, values in zip(encoders, by_column, strict=True)]
+            yield list(map(template.__mod__, zip(*encoded, strict=True)))
 
     def task_fields(self, names: Sequence[str]) -> Iterator[list[tuple[Any, ...]]]:
         """Chosen fields of each task object as plain rows; nested values come as JSON text."""
-        yield from self._rows([_as_plain_value(task_field_columns()[name]) for name in names])
+        dialect = self.db.get_bind().dialect.name
+        columns = task_field_columns()
+        for rows in self._rows([_as_plain_value(columns[name], dialect) for name in names]):
+            yield [tuple(row) for row in rows]
 
-    def _rows(self, columns: list[ColumnElement[Any]], scalars: bool = False) -> Iterator[Any]:
+    def _rows(self, columns: list[ColumnElement[Any]]) -> Iterator[Sequence[Any]]:
         query = (
             select(*columns)
             .select_from(Task)
@@ -116,9 +182,7 @@ class ExportSource:
         )
         # Core rows, not ORM loading: these are plain values.
         result = self.db.connection().execute(query)
-        partitions = (result.scalars() if scalars else result).partitions()
-        for partition in _prefetched(partitions):
-            yield partition if scalars else [tuple(row) for row in partition]
+        yield from _prefetched(result.partitions())
 
 
 def _prefetched(chunks: Iterator[Any]) -> Iterator[Any]:
