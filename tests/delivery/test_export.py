@@ -229,6 +229,26 @@ def test_sdk_streams_exports_from_the_api(server, cli, tenant, sessions, tmp_pat
         assert [t.status for t in client.tasks(project="sentiment", limit=2)] == ["completed"] * 3
 
 
+def test_jsonl_lines_equal_the_api_objects_whatever_the_text_holds(cli, tenant, tmp_path):
+    create_project(tenant.client, "categorization", "texts", params={"categories": ["+", "-"]})
+    tenant.client.post("/v1/batches", json={"project": "texts", "name": "b\\1"})
+    tricky = 'quote " back\\slash \\n new\nline\ttab é 漢字 \u2028 % %s'
+    bodies = [
+        {"attachment": tricky, "instruction": tricky, "unique_id": f"{tricky} {i}"}
+        | {"metadata": {"k": [tricky, 1.5, None, True]}, "tags": [tricky, "t"], "priority": -3}
+        | ({"batch": "b\\1", "callback_url": "https://example.com/a?b=%20"} if i else {})
+        for i in range(2)
+    ]
+    for body in bodies:
+        reply = tenant.client.post("/v1/task/categorization", json={"project": "texts", **body})
+        assert reply.status_code == 200, reply.text
+    out = export(cli, tenant, "texts", "jsonl", tmp_path / "t.jsonl", "--include", "all")
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [t["unique_id"] for t in exported] == [f"{tricky} 0", f"{tricky} 1"]
+    for task in exported:
+        assert task == tenant.client.get(f"/v1/task/{task['task_id']}").json()
+
+
 def test_exports_stream_in_chunks_and_keep_creation_order(cli, tenant, sessions, tmp_path):
     from quorum.exports.service import export_chunks
 
