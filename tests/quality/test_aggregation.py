@@ -7,7 +7,8 @@ import pytest
 from crowdkit.aggregation import DawidSkene, MajorityVote
 
 from quorum.quality.aggregation import Labels, dawid_skene, item_posterior, weighted_majority
-from quorum.quality.service import beta_trust
+from quorum.quality.models import ProjectQuality, WorkerTrust
+from quorum.quality.service import beta_trust, pause_due
 from quorum.quality.synthetic import make_crowd, simulate_labels
 
 
@@ -71,3 +72,44 @@ def test_trust_starts_at_the_beta_prior_and_follows_gold_and_em_evidence():
     spammer = beta_trust(em_accuracy=1 / 3, em_labels=40)
     assert spammer == pytest.approx((3 + 20 / 3) / (4 + 20))
     assert beta_trust(gold_scored=4, gold_score_sum=4, em_accuracy=0.95, em_labels=40) > 0.9
+
+
+def scored_worker(
+    gold_scored: int = 0,
+    gold_right: float = 0.0,
+    em_accuracy: float | None = None,
+    em_labels: int = 0,
+    scored_at_reinstatement: int = 0,
+) -> WorkerTrust:
+    return WorkerTrust(
+        gold_scored=gold_scored,
+        gold_score_sum=gold_right,
+        em_accuracy=em_accuracy,
+        em_labels=em_labels,
+        scored_at_reinstatement=scored_at_reinstatement,
+        paused_at=None,
+    )
+
+
+def test_a_worker_is_paused_only_once_their_accuracy_is_likely_under_the_threshold():
+    settings = ProjectQuality(trust_threshold=0.55, trust_min_scored=15)
+    # A fair worker's unlucky start: 1 of 3 gold right and 15 answers fitted at 0.5. Their mean
+    # (0.53) is under the threshold, but the chance that they are under it is only 54 %.
+    unlucky = scored_worker(gold_scored=3, gold_right=1, em_accuracy=0.5, em_labels=15)
+    assert beta_trust(3, 1, 0.5, 15) < settings.trust_threshold
+    assert not pause_due(unlucky, settings)
+    # A spammer (1/3) is not yet distinguishable after 15 answers, and is after 40.
+    assert not pause_due(scored_worker(em_accuracy=1 / 3, em_labels=15), settings)
+    assert pause_due(scored_worker(em_accuracy=1 / 3, em_labels=40), settings)
+    # Average (0.65) and biased workers with plenty of work stay.
+    assert not pause_due(scored_worker(4, 2, em_accuracy=0.65, em_labels=92), settings)
+
+
+def test_a_pause_needs_the_minimum_of_scored_work_since_any_reinstatement():
+    settings = ProjectQuality(trust_threshold=0.55, trust_min_scored=15)
+    assert not pause_due(scored_worker(gold_scored=10, gold_right=0), settings)
+    assert pause_due(scored_worker(gold_scored=15, gold_right=0), settings)
+    reinstated = scored_worker(em_accuracy=1 / 3, em_labels=40, scored_at_reinstatement=30)
+    assert not pause_due(reinstated, settings), "10 answers since the reinstatement"
+    never = ProjectQuality(trust_threshold=0.0, trust_min_scored=15)
+    assert not pause_due(scored_worker(gold_scored=40, gold_right=0), never)

@@ -25,7 +25,10 @@ class CampaignCreate(Write):
         0.1, ge=0, le=0.5, description="share of a rater's tasks drawn from the gold judgments"
     )
     trust_threshold: float = Field(
-        0.6, ge=0, le=1, description="raters whose gold-earned trust falls under it are paused"
+        0.6,
+        ge=0,
+        le=1,
+        description="raters whose gold record makes it 90 % likely they are under it are paused",
     )
     trust_min_scored: int = Field(10, ge=1, description="gold judgments scored before a pause")
 

@@ -1,9 +1,10 @@
 """Quality: gold tasks, consolidation with per-field confidence, worker trust, and metrics.
 
 Trust is a Beta posterior: a Beta(3, 1) prior, each gold result counted in full and the
-Dawid-Skene estimate counted at half weight per label (it is inferred, not known). A worker whose
-trust falls under the project's threshold after enough scored work is paused on that project:
-their leases end and their answers on unfinished tasks are discarded, so the room returns.
+Dawid-Skene estimate counted at half weight per label (it is inferred, not known). A worker is
+paused on a project once, after enough scored work, that posterior makes it very likely
+(``PAUSE_CONFIDENCE``) that their accuracy is under the project's threshold: their leases end and
+their answers on unfinished tasks are discarded, so the room returns.
 """
 
 import random
@@ -13,6 +14,7 @@ from typing import Any
 import krippendorff
 import numpy as np
 from pydantic import ValidationError
+from scipy.special import betainc
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -46,6 +48,9 @@ from quorum.workforce.models import Qualification
 
 PRIOR_RIGHT, PRIOR_WRONG = 3.0, 1.0
 EM_EVIDENCE_WEIGHT = 0.5
+# A worker is paused when their accuracy is under the threshold with at least this posterior
+# probability: a mean under it is not enough, since a fair worker's first answers often look bad.
+PAUSE_CONFIDENCE = 0.9
 # Re-fit a project's Dawid-Skene model after this many completions.
 REFIT_EVERY = 20
 # Each row of a worker's fitted confusion matrix is blended with this many labels' worth of their
@@ -345,6 +350,16 @@ def trust_weights(db: Session, *, project_id: str, worker_ids: list[str]) -> dic
     return {row.worker_id: 0.0 if row.paused_at is not None else row.trust for row in rows}
 
 
+def _beta_posterior(
+    gold_scored: int, gold_score_sum: float, em_accuracy: float | None, em_labels: int
+) -> tuple[float, float]:
+    """The (right, wrong) parameters of a worker's accuracy posterior."""
+    em_weight = EM_EVIDENCE_WEIGHT * em_labels if em_accuracy is not None else 0.0
+    right = PRIOR_RIGHT + gold_score_sum + em_weight * (em_accuracy or 0.0)
+    wrong = PRIOR_WRONG + (gold_scored - gold_score_sum) + em_weight * (1 - (em_accuracy or 0.0))
+    return right, wrong
+
+
 def beta_trust(
     gold_scored: int = 0,
     gold_score_sum: float = 0.0,
@@ -352,20 +367,25 @@ def beta_trust(
     em_labels: int = 0,
 ) -> float:
     """Posterior mean accuracy: Beta prior, gold results, and EM evidence at half weight."""
-    em_weight = EM_EVIDENCE_WEIGHT * em_labels if em_accuracy is not None else 0.0
-    right = PRIOR_RIGHT + gold_score_sum + em_weight * (em_accuracy or 0.0)
-    wrong = PRIOR_WRONG + (gold_scored - gold_score_sum) + em_weight * (1 - (em_accuracy or 0.0))
+    right, wrong = _beta_posterior(gold_scored, gold_score_sum, em_accuracy, em_labels)
     return right / (right + wrong)
+
+
+def pause_due(row: WorkerTrust, settings: ProjectQuality) -> bool:
+    """Whether to pause this worker: enough work scored since any reinstatement, and accuracy
+    under the project's threshold with probability ``PAUSE_CONFIDENCE`` under their posterior."""
+    scored = row.gold_scored + row.em_labels - row.scored_at_reinstatement
+    if row.paused_at is not None or scored < settings.trust_min_scored:
+        return False
+    right, wrong = _beta_posterior(
+        row.gold_scored, row.gold_score_sum, row.em_accuracy, row.em_labels
+    )
+    return float(betainc(right, wrong, settings.trust_threshold)) > PAUSE_CONFIDENCE
 
 
 def _refresh_trust(db: Session, row: WorkerTrust, settings: ProjectQuality) -> None:
     row.trust = beta_trust(row.gold_scored, row.gold_score_sum, row.em_accuracy, row.em_labels)
-    scored = row.gold_scored + row.em_labels - row.scored_at_reinstatement
-    if (
-        row.paused_at is None
-        and row.trust < settings.trust_threshold
-        and scored >= settings.trust_min_scored
-    ):
+    if pause_due(row, settings):
         pause(db, project_id=row.project_id, worker_id=row.worker_id, row=row)
 
 
