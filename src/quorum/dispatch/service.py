@@ -12,7 +12,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,18 +41,25 @@ from quorum.errors import (
 )
 from quorum.payouts import service as payouts
 from quorum.quality import service as quality
+from quorum.quality.models import ProjectQuality, WorkerTrust
 from quorum.review import workflow
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasktypes import get_task_type
 from quorum.workforce import service as workforce
-from quorum.workforce.models import Worker
+from quorum.workforce.models import (
+    ProjectQualification,
+    ProjectWorkforce,
+    Qualification,
+    Worker,
+    WorkerQualification,
+)
 from quorum.workforce.schemas import WorkerIdentity
 
 MAX_PAGE = 100
 PICK_ATTEMPTS = 5
 
 
-def _live(now: datetime) -> ColumnElement[bool]:
+def _live(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """An assignment that takes up room on its task: submitted, or leased and not expired."""
     return or_(
         Assignment.state == "submitted",
@@ -55,43 +74,133 @@ def _taken(db: Session, *, task_id: str, now: datetime, excluding: str | None = 
     return db.scalar(query) or 0
 
 
-def _candidates(project_ids: list[str], worker_id: str, now: datetime, skip: list[str]):  # type: ignore[no-untyped-def]
-    """Pending, released, untried tasks with room, best first (priority, then age)."""
-    taken = (
+# The hot path runs statements built once here, with bound parameters: building SQLAlchemy
+# expressions per request cost more CPU than executing them.
+_NOW = bindparam("now", type_=Assignment.leased_until.type)
+_WORKER = bindparam("worker_id", type_=String)
+
+
+def _eligibility(one_project: bool) -> Select[Any]:
+    """Per project the worker may touch: its lease time, a qualification they lack, whether
+    they are paused on it, its gold rate; and how many live leases the worker holds."""
+    held = (
         select(func.count())
-        .where(Assignment.task_id == Task.id, _live(now))
-        .correlate(Task)
+        .where(
+            Assignment.worker_id == _WORKER,
+            Assignment.state == "active",
+            Assignment.leased_until > _NOW,
+        )
         .scalar_subquery()
     )
-    tried = (
-        select(Assignment.id)
-        .where(Assignment.task_id == Task.id, Assignment.worker_id == worker_id)
-        .correlate(Task)
+    qualified = (
+        select(WorkerQualification.qualification_id)
+        .where(
+            WorkerQualification.worker_id == _WORKER,
+            WorkerQualification.qualification_id == ProjectQualification.qualification_id,
+            WorkerQualification.granted_at.is_not(None),
+            WorkerQualification.revoked_at.is_(None),
+        )
         .exists()
     )
-    project = (
-        Task.project_id == project_ids[0]
-        if len(project_ids) == 1
-        else Task.project_id.in_(project_ids)
+    missing = (
+        select(func.min(Qualification.name))
+        .join(ProjectQualification, ProjectQualification.qualification_id == Qualification.id)
+        .where(ProjectQualification.project_id == Project.id, ~qualified)
+        .scalar_subquery()
+    )
+    paused = (
+        select(WorkerTrust.project_id)
+        .where(
+            WorkerTrust.project_id == Project.id,
+            WorkerTrust.worker_id == _WORKER,
+            WorkerTrust.paused_at.is_not(None),
+        )
+        .exists()
+    )
+    gold_rate = (
+        select(ProjectQuality.gold_rate)
+        .where(ProjectQuality.project_id == Project.id)
+        .scalar_subquery()
     )
     query = (
-        select(Task, Project.name)
-        .join(Project, Project.id == Task.project_id)
-        .outerjoin(Batch, Batch.id == Task.batch_id)
-        .where(
-            project,
-            Task.status == "pending",
-            Task.is_test.is_(False),
-            or_(Task.batch_id.is_(None), Batch.finalized_at.is_not(None)),
-            ~tried,
-            taken < Task.required_responses,
+        select(
+            Project.id,
+            ProjectWorkforce.lease_seconds,
+            missing.label("missing"),
+            paused.label("paused"),
+            func.coalesce(gold_rate, 0.0).label("gold_rate"),
+            held.label("held"),
         )
-        .order_by(Task.priority.desc(), Task.id)
-        .limit(1)
+        .join(ProjectWorkforce, ProjectWorkforce.project_id == Project.id)
+        .where(workforce.may_work_on(_WORKER, bindparam("pool_org_id", type_=String)))
+        .order_by(Project.id)
     )
-    if skip:
-        query = query.where(Task.id.not_in(skip))
+    if one_project:
+        query = query.where(Project.id == bindparam("project_id", type_=String))
     return query
+
+
+_ELIGIBLE_ANYWHERE = _eligibility(one_project=False)
+_ELIGIBLE_IN_PROJECT = _eligibility(one_project=True)
+
+# Pending, released, untried tasks of these projects with room, best first (priority, then
+# age); the row is locked, and rows other workers hold are skipped.
+_PICK = (
+    select(
+        Task.id,
+        Task.org_id,
+        Task.project_id,
+        Task.type,
+        Task.instruction,
+        Task.params,
+        Task.required_responses,
+        Project.name,
+    )
+    .join(Project, Project.id == Task.project_id)
+    .outerjoin(Batch, Batch.id == Task.batch_id)
+    .where(
+        Task.project_id.in_(bindparam("project_ids", expanding=True)),
+        Task.status == "pending",
+        Task.is_test.is_(False),
+        or_(Task.batch_id.is_(None), Batch.finalized_at.is_not(None)),
+        ~select(Assignment.id)
+        .where(Assignment.task_id == Task.id, Assignment.worker_id == _WORKER)
+        .correlate(Task)
+        .exists(),
+        select(func.count())
+        .where(Assignment.task_id == Task.id, _live(_NOW))
+        .correlate(Task)
+        .scalar_subquery()
+        < Task.required_responses,
+        Task.id.not_in(bindparam("skip", expanding=True)),
+    )
+    .order_by(Task.priority.desc(), Task.id)
+    .limit(1)
+    .with_for_update(of=Task.__table__, skip_locked=True)
+)
+
+# The lease is written only if the task still has room, counted again under the task's lock:
+# the pick's count may predate a lease committed just before the lock was taken.
+_LEASE_COLUMNS = ("id", "org_id", "project_id", "task_id", "worker_id", "state", "leased_at")
+_LEASE = (
+    insert(Assignment.__table__)
+    .from_select(
+        [*_LEASE_COLUMNS, "leased_until"],
+        select(
+            *(
+                bindparam(f"lease_{name}", type_=Assignment.__table__.c[name].type)
+                for name in _LEASE_COLUMNS
+            ),
+            bindparam("leased_until", type_=Assignment.leased_until.type),
+        ).where(
+            select(func.count())
+            .where(Assignment.task_id == bindparam("lease_task_id"), _live(_NOW))
+            .scalar_subquery()
+            < bindparam("required", type_=Integer)
+        ),
+    )
+    .returning(Assignment.__table__.c.id)
+)
 
 
 def _assignment_read(assignment: Assignment, task: Task, project_name: str) -> AssignmentRead:
@@ -127,52 +236,71 @@ def next_task(
     if worker.status != "active":
         raise Forbidden(f"your account is {worker.status}; no tasks are handed out")
     now = now or utcnow()
-    if max_live_leases:
-        held = db.scalar(
-            select(func.count()).where(
-                Assignment.worker_id == worker.id,
-                Assignment.state == "active",
-                Assignment.leased_until > now,
-            )
-        )
-        if (held or 0) >= max_live_leases:
-            raise TooManyRequests(
-                f"you hold {held} live leases, the most allowed; submit, skip or release one",
-                retry_after=5,
-            )
-    reachable = workforce.reachable_projects(db, worker=worker, project_id=project_id)
-    if project_id is not None:
-        if not reachable:
+    who = {"worker_id": worker.id, "pool_org_id": worker.pool_org_id, "now": now}
+    if project_id is None:
+        projects = db.execute(_ELIGIBLE_ANYWHERE, who).all()
+    else:
+        projects = db.execute(_ELIGIBLE_IN_PROJECT, {**who, "project_id": project_id}).all()
+        if not projects:
             raise NotFound(f"no project {project_id!r}")
-        missing = reachable[0].missing_qualifications
-        if missing:
-            raise Forbidden(f"this project requires the qualification {missing[0]!r}")
-    lease_seconds = {
-        r.project_id: r.lease_seconds for r in reachable if not r.missing_qualifications
-    }
-    paused = quality.paused_project_ids(db, worker_id=worker.id, project_ids=list(lease_seconds))
-    if project_id is not None and project_id in paused:
-        raise Forbidden("you are paused on this project for low accuracy; ask an operator")
-    for paused_project in paused:
-        del lease_seconds[paused_project]
+        if projects[0].missing:
+            raise Forbidden(f"this project requires the qualification {projects[0].missing!r}")
+        if projects[0].paused:
+            raise Forbidden("you are paused on this project for low accuracy; ask an operator")
+    if max_live_leases and projects and projects[0].held >= max_live_leases:
+        raise TooManyRequests(
+            f"you hold {projects[0].held} live leases, the most allowed; "
+            "submit, skip or release one",
+            retry_after=5,
+        )
+    lease_seconds = {p.id: p.lease_seconds for p in projects if not p.missing and not p.paused}
     if not lease_seconds:
         return None
     # Gold tasks come at the project's gold rate, leased like any task (they have no room limit).
-    gold = quality.pick_gold(db, worker_id=worker.id, project_ids=list(lease_seconds))
+    with_gold = [p.id for p in projects if p.id in lease_seconds and p.gold_rate > 0]
+    gold = quality.pick_gold(db, worker_id=worker.id, project_ids=with_gold) if with_gold else None
     if gold is not None:
         return _lease(db, gold[0], gold[1], worker_id=worker.id, now=now, seconds=lease_seconds)
     skip: list[str] = []
     for _ in range(PICK_ATTEMPTS):
-        query = _candidates(list(lease_seconds), worker.id, now, skip)
-        row = db.execute(query.with_for_update(of=Task, skip_locked=True)).first()
+        row = db.execute(_PICK, {**who, "project_ids": list(lease_seconds), "skip": skip}).first()
         if row is None:
             return None
-        task, project_name = row
-        # The pick's count may predate a lease committed just before we got the lock: recount.
-        if _taken(db, task_id=task.id, now=now) >= task.required_responses:
-            skip.append(task.id)
+        lease = {
+            "lease_id": new_id(),
+            "lease_org_id": row.org_id,
+            "lease_project_id": row.project_id,
+            "lease_task_id": row.id,
+            "lease_worker_id": worker.id,
+            "lease_state": "active",
+            "lease_leased_at": now,
+            "leased_until": now + timedelta(seconds=lease_seconds[row.project_id]),
+            "now": now,
+            "required": row.required_responses,
+        }
+        try:
+            written = db.execute(_LEASE, lease).first()
+        except IntegrityError:
+            raise Conflict(
+                "another of your requests leased this task at the same moment; ask again"
+            ) from None
+        if written is None:
+            skip.append(row.id)
             continue
-        return _lease(db, task, project_name, worker_id=worker.id, now=now, seconds=lease_seconds)
+        return AssignmentRead(
+            assignment_id=lease["lease_id"],
+            task_id=row.id,
+            project_id=row.project_id,
+            project=row.name,
+            type=row.type,
+            instruction=row.instruction,
+            params=row.params,
+            state="active",
+            leased_at=now,
+            leased_until=lease["leased_until"],
+            finished_at=None,
+            response=None,
+        )
     return None
 
 

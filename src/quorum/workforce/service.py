@@ -16,7 +16,18 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -658,20 +669,29 @@ class Reachable:
     missing_qualifications: tuple[str, ...]
 
 
+def may_work_on(
+    worker_id: ColumnElement[str], pool_org_id: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    """Whether a worker may touch a project (joined with its ``ProjectWorkforce``): as a member,
+    or because it is open to the pool the worker belongs to (a public worker: every open pool).
+
+    Takes SQL expressions so that dispatch can bind them in its prebuilt statements.
+    """
+    member = exists().where(
+        ProjectMember.project_id == Project.id, ProjectMember.worker_id == worker_id
+    )
+    in_pool = or_(pool_org_id.is_(None), Project.org_id == pool_org_id)
+    return or_(member, and_(ProjectWorkforce.access == "open", in_pool))
+
+
 def reachable_projects(
     db: Session, *, worker: WorkerIdentity, project_id: str | None = None
 ) -> list[Reachable]:
     """Projects the worker may touch: by membership, or open to their pool."""
-    member = exists().where(
-        ProjectMember.project_id == Project.id, ProjectMember.worker_id == worker.id
-    )
-    open_to_pool = ProjectWorkforce.access == "open"
-    if worker.pool_org_id is not None:
-        open_to_pool = and_(open_to_pool, Project.org_id == worker.pool_org_id)
     query = (
         select(Project.id, ProjectWorkforce.lease_seconds)
         .join(ProjectWorkforce, ProjectWorkforce.project_id == Project.id)
-        .where(or_(member, open_to_pool))
+        .where(may_work_on(literal(worker.id), literal(worker.pool_org_id, String)))
         .order_by(Project.id)
     )
     if project_id is not None:
