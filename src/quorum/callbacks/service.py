@@ -35,22 +35,22 @@ from quorum.tasks.models import Project, Task
 MAX_PAGE = 100
 
 
+def task_callback_url(db: Session, *, task: Task) -> str | None:
+    """Where a task's events go: its own ``callback_url``, else its project's; None for nowhere."""
+    return task.callback_url or db.get_one(Project, task.project_id).callback_url
+
+
 def enqueue_task_event(
-    db: Session, *, org_id: str, task: Task, kind: str, task_object: dict[str, Any]
-) -> CallbackEvent | None:
-    """Queue Scale's callback for a task that just changed state; None when it has no URL."""
-    url = task.callback_url or db.scalar(
-        select(Project.callback_url).where(Project.id == task.project_id, Project.org_id == org_id)
-    )
-    if not url:
-        return None
+    db: Session, *, url: str, task: Task, kind: str, task_object: dict[str, Any]
+) -> CallbackEvent:
+    """Queue Scale's callback for a task that just changed state."""
     body = {
         "task": task_object,
         "response": task.response,
         "task_id": task.id,
         "status": task.status,
     }
-    return enqueue_event(db, org_id=org_id, kind=kind, url=url, body=body, task_id=task.id)
+    return enqueue_event(db, org_id=task.org_id, kind=kind, url=url, body=body, task_id=task.id)
 
 
 def enqueue_event(

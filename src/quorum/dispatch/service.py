@@ -41,7 +41,7 @@ from quorum.errors import (
 )
 from quorum.payouts import service as payouts
 from quorum.quality import service as quality
-from quorum.quality.models import ProjectQuality, WorkerTrust
+from quorum.quality.models import GoldTask, ProjectQuality, WorkerTrust
 from quorum.review import workflow
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasktypes import get_task_type
@@ -333,12 +333,36 @@ def _lease(
     return _assignment_read(assignment, task, project_name)
 
 
+_OWN_ASSIGNMENT = (
+    select(Assignment)
+    .where(Assignment.id == bindparam("assignment_id"), Assignment.worker_id == _WORKER)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+# The task of one of the worker's assignments, locked (tasks are always locked before their
+# assignments, so that two submits on one task cannot deadlock), with its gold record if any.
+# Its project and quality settings come along for the rest of the submit (consolidation, pay,
+# the callback) to find in the session.
+_LOCK_TASK_OF = (
+    select(Task, GoldTask.id, Project, ProjectQuality)
+    .join(Project, Project.id == Task.project_id)
+    .outerjoin(GoldTask, GoldTask.task_id == Task.id)
+    .outerjoin(ProjectQuality, ProjectQuality.project_id == Task.project_id)
+    .where(
+        Task.id
+        == select(Assignment.task_id)
+        .where(Assignment.id == bindparam("assignment_id"), Assignment.worker_id == _WORKER)
+        .scalar_subquery()
+    )
+    .with_for_update(of=Task)
+    .execution_options(populate_existing=True)
+)
+
+
 def _own_assignment(db: Session, *, worker_id: str, assignment_id: str) -> Assignment:
     assignment = db.scalar(
-        select(Assignment)
-        .where(Assignment.id == assignment_id, Assignment.worker_id == worker_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        _OWN_ASSIGNMENT, {"assignment_id": assignment_id, "worker_id": worker_id}
     )
     if assignment is None:
         raise NotFound(f"no assignment {assignment_id!r}")
@@ -367,24 +391,17 @@ def submit(
     A submit after the lease expired is accepted only if the task still has room for it.
     """
     now = now or utcnow()
-    task_id = db.scalar(
-        select(Assignment.task_id).where(
-            Assignment.id == assignment_id, Assignment.worker_id == worker_id
-        )
-    )
-    if task_id is None:
+    locked = db.execute(
+        _LOCK_TASK_OF, {"assignment_id": assignment_id, "worker_id": worker_id}
+    ).first()
+    if locked is None:
         raise NotFound(f"no assignment {assignment_id!r}")
-    task = db.scalar(
-        select(Task)
-        .where(Task.id == task_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    task, gold_id, project, stored_settings = locked
+    quality.settings_of(db, project=project, stored=stored_settings)
     assignment = _own_assignment(db, worker_id=worker_id, assignment_id=assignment_id)
-    gold = quality.gold_for_task(db, task_id=task_id)
-    if task is None or (task.status != "pending" and gold is None):
-        state = task.status if task else "deleted"
-        raise Conflict(f"task {task_id} is {state}; your response was not recorded")
+    gold = quality.gold_for_task(db, task_id=task.id) if gold_id is not None else None
+    if task.status != "pending" and gold is None:
+        raise Conflict(f"task {task.id} is {task.status}; your response was not recorded")
     if assignment.state in ("submitted", "skipped", "released"):
         raise Conflict(f"assignment {assignment_id} is already {assignment.state}")
     parsed = _parse(task, response)

@@ -13,12 +13,14 @@ never see public workers in their runs and the platform never pays a private wor
 
 import csv
 import io
+from typing import Any
 
-from sqlalchemy import Exists, Select, case, func, select
+from sqlalchemy import Exists, Select, bindparam, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.accounts.models import Organization
+from quorum.db.base import new_id, utcnow
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, NotFound
 from quorum.payouts.models import (
@@ -80,9 +82,9 @@ def pay_rates(db: Session, *, org_id: str) -> PayRatesRead:
     return PayRatesRead(projects=dict(projects.all()), task_types=dict(types.all()))
 
 
-def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
-    """What a response pays now on each project: its own rate, else its task type's, else 0."""
-    rows = db.execute(
+def _rate_of(project_ids: Any) -> Select[tuple[str, int]]:
+    """Each project's pay per response: its own rate, else its task type's, else 0."""
+    return (
         select(Project.id, func.coalesce(ProjectPayRate.cents, TaskTypePayRate.cents, 0))
         .outerjoin(ProjectPayRate, ProjectPayRate.project_id == Project.id)
         .outerjoin(
@@ -92,23 +94,47 @@ def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
         )
         .where(Project.id.in_(project_ids))
     )
-    return dict(rows.all())
+
+
+def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
+    """What a response pays now on each project."""
+    return dict(db.execute(_rate_of(project_ids)).tuples().all())
+
+
+# A submit writes its pending pay at the project's current rate in one statement (hot path).
+_PENDING_COLUMNS = ("id", "org_id", "worker_id", "kind", "assignment_id", "note", "created_at")
+_RATE = _rate_of(bindparam("project_id", expanding=True)).subquery()
+_RECORD_PENDING = (
+    insert(LedgerEntry.__table__)
+    .from_select(
+        [*_PENDING_COLUMNS, "cents"],
+        select(
+            *(
+                bindparam(name, type_=LedgerEntry.__table__.c[name].type)
+                for name in _PENDING_COLUMNS
+            ),
+            _RATE.c[1],
+        ),
+    )
+    .returning(LedgerEntry.__table__.c.cents)
+)
 
 
 def record_submission(db: Session, *, assignment: Assignment) -> int:
     """Write the pending pay of a submitted response; returns its amount in cents."""
-    cents = project_rates(db, project_ids=[assignment.project_id]).get(assignment.project_id, 0)
-    db.add(
-        LedgerEntry(
-            org_id=assignment.org_id,
-            worker_id=assignment.worker_id,
-            kind="pending",
-            cents=cents,
-            assignment_id=assignment.id,
-            note="response submitted",
-        )
-    )
-    return cents
+    return db.execute(
+        _RECORD_PENDING,
+        {
+            "project_id": [assignment.project_id],
+            "id": new_id(),
+            "org_id": assignment.org_id,
+            "worker_id": assignment.worker_id,
+            "kind": "pending",
+            "assignment_id": assignment.id,
+            "note": "response submitted",
+            "created_at": utcnow(),
+        },
+    ).scalar_one()
 
 
 def earn(db: Session, *, assignment_ids: list[str]) -> None:

@@ -72,8 +72,12 @@ def _insert_if_missing(db: Session, model: type[Any], values: dict[str, Any]) ->
     db.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
+_DEFAULTS_SEEN = "quality.defaults"
+
+
 def _stored_settings(db: Session, *, project_id: str) -> ProjectQuality:
     """The project's settings row, created with the defaults if it was never configured."""
+    db.info.get(_DEFAULTS_SEEN, {}).pop(project_id, None)
     if db.get(ProjectQuality, project_id) is None:
         defaults = settings_for(db, project_id=project_id)
         _insert_if_missing(
@@ -90,23 +94,40 @@ def _stored_settings(db: Session, *, project_id: str) -> ProjectQuality:
 
 def settings_for(db: Session, *, project_id: str) -> ProjectQuality:
     """The project's quality settings; defaults (no gold, fixed redundancy) until configured."""
+    remembered = db.info.get(_DEFAULTS_SEEN, {}).get(project_id)
+    if remembered is not None:
+        return remembered
     found = db.get(ProjectQuality, project_id)
     if found is not None:
         return found
-    project = db.get_one(Project, project_id)
-    return ProjectQuality(
-        project_id=project_id,
-        org_id=project.org_id,
-        gold_rate=0.0,
-        consolidation="dawid_skene",
-        confidence_target=0.0,
-        max_responses=project.required_responses,
-        trust_threshold=0.0,
-        trust_min_scored=10,
-        review_levels=0,
-        reviewer_qualification_id=None,
-        model={},
-    )
+    return settings_of(db, project=db.get_one(Project, project_id), stored=None)
+
+
+def settings_of(db: Session, *, project: Project, stored: ProjectQuality | None) -> ProjectQuality:
+    """The settings of a project whose settings row (or its absence) the caller just loaded.
+
+    Defaults are remembered for the session, so that ``settings_for`` asks the database no more
+    (a submit asks several times, and an absent row, unlike a present one, is not kept in the
+    session's identity map).
+    """
+    if stored is not None:
+        return stored
+    remembered = db.info.setdefault(_DEFAULTS_SEEN, {})
+    if project.id not in remembered:
+        remembered[project.id] = ProjectQuality(
+            project_id=project.id,
+            org_id=project.org_id,
+            gold_rate=0.0,
+            consolidation="dawid_skene",
+            confidence_target=0.0,
+            max_responses=project.required_responses,
+            trust_threshold=0.0,
+            trust_min_scored=10,
+            review_levels=0,
+            reviewer_qualification_id=None,
+            model={},
+        )
+    return remembered[project.id]
 
 
 def _settings_read(db: Session, project: Project, found: ProjectQuality) -> QualitySettingsRead:

@@ -44,7 +44,7 @@ def responses_in(db: Session, *, task: Task, submitted: list[Assignment]) -> boo
         )
         db.flush()
         return False
-    accept(db, task=task, response=outcome.response)
+    accept(db, task=task, response=outcome.response, submitted_ids=[a.id for a in submitted])
     return True
 
 
@@ -58,11 +58,16 @@ def _submitted_ids(db: Session, task_id: str) -> list[str]:
     )
 
 
-def accept(db: Session, *, task: Task, response: dict[str, Any]) -> None:
-    """Deliver the answer to the customer and turn the workers' pending pay into earnings."""
+def accept(
+    db: Session, *, task: Task, response: dict[str, Any], submitted_ids: list[str] | None = None
+) -> None:
+    """Deliver the answer to the customer and turn the workers' pending pay into earnings
+    (of ``submitted_ids`` when the caller has them at hand, else of every submitted answer)."""
     task.customer_review_status = None
     tasks.mark_task_completed(db, task=task, response=response)
-    payouts.earn(db, assignment_ids=_submitted_ids(db, task.id))
+    if submitted_ids is None:
+        submitted_ids = _submitted_ids(db, task.id)
+    payouts.earn(db, assignment_ids=submitted_ids)
 
 
 def reopen(db: Session, *, task: Task, reason: str) -> None:

@@ -464,11 +464,14 @@ def cancel_task(db: Session, *, org_id: str, task_id: str, clear_unique_id: bool
 
 
 def _enqueue_callback(db: Session, task: Task, kind: str) -> None:
+    """Queue the task's event when it has somewhere to go (the task object is built only then:
+    most completions have no callback, and building it costs queries)."""
+    url = callbacks.task_callback_url(db, task=task)
+    if not url:
+        return
     db.flush()
     task_object = task_read(db, task).model_dump(mode="json")
-    callbacks.enqueue_task_event(
-        db, org_id=task.org_id, task=task, kind=kind, task_object=task_object
-    )
+    callbacks.enqueue_task_event(db, url=url, task=task, kind=kind, task_object=task_object)
 
 
 def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) -> Task:
