@@ -65,6 +65,7 @@ def test_gold_catches_random_raters_and_stays_out_of_the_leaderboard(
     preferred_gold = {g["preferred"] for g in GOLD}
     rng = random.Random(5)
     payloads: dict[str, list[dict]] = {"gold": [], "real": []}
+    replies: dict[str, set[tuple]] = {"gold": set(), "real": set()}
     busy = True
     while busy:
         busy = False
@@ -87,6 +88,11 @@ def test_gold_catches_random_raters_and_stays_out_of_the_leaderboard(
                 preferred = 0 if rng.random() < 1 / (1 + math.exp(-gap)) else 1
             submitted = rater.submit(assignment["assignment_id"], {"preferred": preferred})
             assert submitted.status_code == 200, submitted.text
+            reply = submitted.json()
+            replies["gold" if is_gold else "real"].add(
+                (tuple(sorted(reply)), reply["state"], reply["task_completed"])
+            )
+    assert replies["gold"] == replies["real"], "the submit reply does not give gold away"
     assert len(payloads["real"]) == COMPARISONS
     assert len(payloads["gold"]) >= len(GOLD)
 

@@ -98,5 +98,5 @@ def set_public_worker_status(
     worker_id: str, data: WorkerStatusUpdate, staff: PoolManager, db: SessionDep
 ) -> WorkerRead:
     """Pause, ban or reinstate (``active``) a public-pool worker; their leases return at once."""
-    worker = service.set_worker_status(db, org_id=None, worker_id=worker_id, status=data.status)  # type: ignore[arg-type]
+    worker = service.set_worker_status(db, org_id=None, worker_id=worker_id, status=data.status)
     return worker_read(worker)

@@ -419,10 +419,11 @@ def submit(
     pending = payouts.record_submission(db, assignment=assignment)
     db.flush()
     if gold is not None:
-        # A gold answer is scored at once and paid like any work; the gold task never completes.
+        # A gold answer is scored at once and paid like any work; the gold task never completes,
+        # but the reply says what it would say for real work, so it does not give the gold away.
         quality.record_gold_result(db, gold=gold, assignment=assignment, task_type=task.type)
         payouts.earn(db, assignment_ids=[assignment.id])
-        completed = False
+        completed = task.required_responses == 1
     else:
         completed = _complete_if_done(db, task=task)
     return SubmitResult(
@@ -490,7 +491,7 @@ def expire_leases(db: Session, *, now: datetime | None = None) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
-def set_worker_status(db: Session, *, org_id: str, worker_id: str, status: str) -> Worker:
+def set_worker_status(db: Session, *, org_id: str | None, worker_id: str, status: str) -> Worker:
     """Change a pool worker's status; pausing or banning returns their open leases at once."""
     worker = workforce.set_worker_status(db, org_id=org_id, worker_id=worker_id, status=status)
     if status != "active":
