@@ -100,12 +100,14 @@ def test_the_database_refuses_updates_and_deletes(history, sessions):
 def test_creations_record_the_new_objects_id(history):
     api = history.client
     batch = api.post("/v1/batches", json={"project": "audited", "name": "b1"}).json()
+    job = api.post("/v1/exports", json={"project": "audited", "format": "jsonl"}).json()
     docs = {d["action"]: d["target"] for d in api.get("/v1/audit").json()["docs"]}
     project = api.get("/v1/projects/audited").json()
     assert docs["create_project"] == {"project_id": project["id"]}
     assert docs["create_chat_task"] == {"task_id": history.task_id}
     assert docs["create_key"] == {"key_id": history.new_key["id"]}
     assert docs["create_batch"] == {"batch_id": batch["id"]}
+    assert docs["create_export_job"] == {"export_job_id": job["id"]}
     assert docs["cancel_task"] == {"task_id": history.task_id}, (
         "addressed objects stay as they were"
     )

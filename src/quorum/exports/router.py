@@ -109,6 +109,7 @@ def create_export_job(
 ) -> ExportJobRead:
     """Queue an export of a project or batch; poll it, or wait for ``export.ready``."""
     job = service.create_export_job(db, org_id=caller.org_id, data=data)
+    caller.created(export_job_id=job.id)
     runner = request.app.state.export_runner
     if runner is not None:
         background.add_task(runner.wake)  # after the reply, so after the commit
