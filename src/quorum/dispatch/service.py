@@ -435,16 +435,17 @@ def submit(
     )
 
 
+_SUBMITTED_TO = (
+    select(Assignment)
+    .where(Assignment.task_id == bindparam("task_id"), Assignment.state == "submitted")
+    .order_by(Assignment.finished_at, Assignment.id)
+)
+
+
 def _complete_if_done(db: Session, *, task: Task) -> bool:
     """With every required response in, hand them to the review workflow (which consolidates,
     grows redundancy, opens review or completes the task and earns the pay)."""
-    submitted = list(
-        db.scalars(
-            select(Assignment)
-            .where(Assignment.task_id == task.id, Assignment.state == "submitted")
-            .order_by(Assignment.finished_at, Assignment.id)
-        )
-    )
+    submitted = list(db.scalars(_SUBMITTED_TO, {"task_id": task.id}))
     if len(submitted) < task.required_responses:
         return False
     return workflow.responses_in(db, task=task, submitted=submitted)

@@ -137,15 +137,16 @@ def record_submission(db: Session, *, assignment: Assignment) -> int:
     ).scalar_one()
 
 
+_PENDING_OF = select(LedgerEntry).where(
+    LedgerEntry.assignment_id.in_(bindparam("assignment_ids", expanding=True)),
+    LedgerEntry.kind == "pending",
+    LedgerEntry.cents > 0,
+)
+
+
 def earn(db: Session, *, assignment_ids: list[str]) -> None:
     """Turn the pending pay of accepted responses into earnings (reversal plus earned entry)."""
-    pending = db.scalars(
-        select(LedgerEntry).where(
-            LedgerEntry.assignment_id.in_(assignment_ids),
-            LedgerEntry.kind == "pending",
-            LedgerEntry.cents > 0,
-        )
-    ).all()
+    pending = db.scalars(_PENDING_OF, {"assignment_ids": assignment_ids}).all()
     for entry in pending:
         common = {
             "org_id": entry.org_id,

@@ -11,7 +11,7 @@ customer's audit decide. Pay becomes ``earned`` exactly at that moment.
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from quorum.dispatch.models import Assignment
@@ -21,17 +21,21 @@ from quorum.review.models import Review
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Task
 
+# Leases still open on a task that has all its answers are past their time (live leases and
+# answers never exceed what the task needs): mark them so.
+_EXPIRE_LEASES_OF = (
+    update(Assignment)
+    .where(Assignment.task_id == bindparam("of_task"), Assignment.state == "active")
+    .values(state="expired")
+)
+
 
 def responses_in(db: Session, *, task: Task, submitted: list[Assignment]) -> bool:
     """All required responses are in: grow redundancy, open review, or accept; True if done."""
     outcome = quality.consolidate(db, task=task, submitted=submitted)
     if outcome.needs_more:
         return False
-    db.execute(
-        update(Assignment)
-        .where(Assignment.task_id == task.id, Assignment.state == "active")
-        .values(state="expired")
-    )
+    db.execute(_EXPIRE_LEASES_OF, {"of_task": task.id})
     if quality.settings_for(db, project_id=task.project_id).review_levels > 0:
         db.add(
             Review(

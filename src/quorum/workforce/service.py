@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -199,18 +200,22 @@ def log_out(db: Session, *, token_id: str) -> None:
     token.revoked_at = utcnow()
 
 
+# Every worker request runs this: built once (see dispatch's hot path for why).
+_SESSION_OF = (
+    select(WorkerToken.id, Worker.id, Worker.status, Worker.role, Worker.pool_org_id)
+    .join(Worker, Worker.id == WorkerToken.worker_id)
+    .where(
+        WorkerToken.digest == bindparam("digest", type_=String),
+        WorkerToken.kind == "session",
+        WorkerToken.revoked_at.is_(None),
+        WorkerToken.expires_at > bindparam("now", type_=WorkerToken.expires_at.type),
+    )
+)
+
+
 def authenticate_worker(db: Session, *, secret: str) -> WorkerIdentity:
     """Resolve a session token to its worker; banned workers are refused."""
-    row = db.execute(
-        select(WorkerToken.id, Worker.id, Worker.status, Worker.role, Worker.pool_org_id)
-        .join(Worker, Worker.id == WorkerToken.worker_id)
-        .where(
-            WorkerToken.digest == _digest(secret),
-            WorkerToken.kind == "session",
-            WorkerToken.revoked_at.is_(None),
-            WorkerToken.expires_at > utcnow(),
-        )
-    ).first()
+    row = db.execute(_SESSION_OF, {"digest": _digest(secret), "now": utcnow()}).first()
     if row is None:
         raise Unauthorized("the worker session is invalid or expired; log in again")
     token_id, worker_id, status, role, pool_org_id = row
