@@ -244,3 +244,32 @@ def test_chat_alternates_turns_added_from_the_keyboard(
         {"role": "assistant", "content": "Try the ridge trail: 12 km, views all the way."},
         {"role": "user", "content": "Thanks!"},
     ]
+
+
+def test_skip_with_a_reason_can_report_the_task_broken(
+    page: Page, tenant: Tenant, make_worker: Callable[..., Worker], sessions
+) -> None:
+    project, (broken, _) = make_project(
+        tenant,
+        "categorization",
+        {"categories": ["positive", "negative"]},
+        [{"attachment": "%%% garbled %%%"}, {"attachment": "Works well."}],
+    )
+    sign_in(page, make_worker(tenant, project))
+    start_working(page, project)
+    expect(page.locator("#task .item-text")).to_have_text("%%% garbled %%%")
+    wait_ready(page)
+    page.keyboard.press("Alt+s")
+    dialog = page.locator("#skip-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("textarea").fill("The text is garbled")
+    dialog.get_by_label("The task itself is broken").check()
+    dialog.get_by_role("button", name="Skip task").click()
+    expect(page.locator("#task .item-text")).to_have_text("Works well.")
+    with sessions() as db:
+        reported = db.execute(
+            select(Assignment.state, Assignment.skip_reason, Assignment.reported_broken).where(
+                Assignment.task_id == broken
+            )
+        ).one()
+    assert tuple(reported) == ("skipped", "The text is garbled", True)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quorum.db.base import Base, IdType, new_id, utcnow
@@ -34,6 +34,9 @@ class Assignment(Base):
     finished_at: Mapped[datetime | None]
     response: Mapped[dict[str, Any] | None]
     skip_reason: Mapped[str | None] = mapped_column(Text)
+    # Skipped because the task itself cannot be done (the image does not load, the text is
+    # empty); enough such reports from distinct workers fail the task.
+    reported_broken: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 # The work queue of a project: pending tasks by priority, then age (ids sort by creation time).

@@ -61,8 +61,15 @@ def submit(
 def skip(
     assignment_id: str, data: SkipRequest, worker: WorkerDep, db: SessionDep
 ) -> AssignmentRead:
-    """Decline a task, saying why; it will not be offered to you again."""
-    return service.skip(db, worker_id=worker.id, assignment_id=assignment_id, reason=data.reason)
+    """Decline a task, saying why (and whether the task itself is broken); it will not be
+    offered to you again."""
+    return service.skip(
+        db,
+        worker_id=worker.id,
+        assignment_id=assignment_id,
+        reason=data.reason,
+        broken=data.broken,
+    )
 
 
 @worker_router.post("/assignments/{assignment_id}/release", response_model=AssignmentRead)

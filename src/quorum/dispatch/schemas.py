@@ -22,6 +22,11 @@ class SubmitRequest(Write):
 
 class SkipRequest(Write):
     reason: str = Field(min_length=1, max_length=2000)
+    broken: bool = Field(
+        False,
+        description="The task itself cannot be done (say why in ``reason``); when enough workers "
+        "report it, the task fails with status ``error`` and the customer is told why.",
+    )
 
 
 class AssignmentRead(BaseModel):

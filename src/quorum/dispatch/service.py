@@ -43,6 +43,7 @@ from quorum.payouts import service as payouts
 from quorum.quality import service as quality
 from quorum.quality.models import GoldTask, ProjectQuality, WorkerTrust
 from quorum.review import workflow
+from quorum.tasks import service as tasks
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasktypes import get_task_type
 from quorum.workforce import service as workforce
@@ -452,7 +453,13 @@ def _complete_if_done(db: Session, *, task: Task) -> bool:
 
 
 def _give_back(
-    db: Session, *, worker_id: str, assignment_id: str, state: str, reason: str | None
+    db: Session,
+    *,
+    worker_id: str,
+    assignment_id: str,
+    state: str,
+    reason: str | None,
+    broken: bool = False,
 ) -> AssignmentRead:
     assignment = _own_assignment(db, worker_id=worker_id, assignment_id=assignment_id)
     if assignment.state not in ("active", "expired"):
@@ -460,6 +467,7 @@ def _give_back(
     assignment.state = state
     assignment.finished_at = utcnow()
     assignment.skip_reason = reason
+    assignment.reported_broken = broken
     task, project_name = db.execute(
         select(Task, Project.name)
         .join(Project, Project.id == Task.project_id)
@@ -468,11 +476,69 @@ def _give_back(
     return _assignment_read(assignment, task, project_name)
 
 
-def skip(db: Session, *, worker_id: str, assignment_id: str, reason: str) -> AssignmentRead:
-    """Decline a task with a reason; it goes back to the queue, never again to this worker."""
-    return _give_back(
-        db, worker_id=worker_id, assignment_id=assignment_id, state="skipped", reason=reason
+def skip(
+    db: Session, *, worker_id: str, assignment_id: str, reason: str, broken: bool = False
+) -> AssignmentRead:
+    """Decline a task with a reason; it goes back to the queue, never again to this worker.
+
+    ``broken`` reports that the task itself cannot be done: once the project's number of
+    distinct workers have said so, the task fails instead of waiting forever for an answer.
+    """
+    skipped = _give_back(
+        db,
+        worker_id=worker_id,
+        assignment_id=assignment_id,
+        state="skipped",
+        reason=reason,
+        broken=broken,
     )
+    if broken:
+        _fail_if_broken(db, task_id=skipped.task_id)
+    return skipped
+
+
+def _fail_if_broken(db: Session, *, task_id: str) -> None:
+    task = db.scalar(
+        select(Task)
+        .where(Task.id == task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if task is None or task.status != "pending" or quality.gold_for_task(db, task_id=task_id):
+        return
+    db.flush()
+    reasons = list(
+        db.scalars(
+            select(Assignment.skip_reason)
+            .where(Assignment.task_id == task_id, Assignment.reported_broken.is_(True))
+            .order_by(Assignment.finished_at, Assignment.id)
+        )
+    )
+    needed = db.scalar(
+        select(ProjectWorkforce.broken_reports_to_fail).where(
+            ProjectWorkforce.project_id == task.project_id
+        )
+    )
+    if len(reasons) < (needed or workforce.DEFAULT_BROKEN_REPORTS_TO_FAIL):
+        return
+    tasks.mark_task_failed(
+        db,
+        task=task,
+        error=f"{len(reasons)} workers reported this task broken",
+        reasons=[reason or "" for reason in reasons],
+    )
+    # Work already done on it was done in good faith: it is paid, and open leases end.
+    payouts.earn(
+        db,
+        assignment_ids=list(
+            db.scalars(
+                select(Assignment.id).where(
+                    Assignment.task_id == task_id, Assignment.state == "submitted"
+                )
+            )
+        ),
+    )
+    workflow.end_open_leases(db, task_id=task_id)
 
 
 def release(db: Session, *, worker_id: str, assignment_id: str) -> AssignmentRead:

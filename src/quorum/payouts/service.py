@@ -98,7 +98,7 @@ def _rate_of(project_ids: Any) -> Select[tuple[str, int]]:
 
 def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
     """What a response pays now on each project."""
-    return dict(db.execute(_rate_of(project_ids)).tuples().all())
+    return {project_id: cents for project_id, cents in db.execute(_rate_of(project_ids))}
 
 
 # A submit writes its pending pay at the project's current rate in one statement (hot path).

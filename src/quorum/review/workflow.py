@@ -22,7 +22,7 @@ from quorum.tasks import service as tasks
 from quorum.tasks.models import Task
 
 # Leases still open on a task that has all its answers are past their time (live leases and
-# answers never exceed what the task needs): mark them so.
+# answers never exceed what the task needs).
 _EXPIRE_LEASES_OF = (
     update(Assignment)
     .where(Assignment.task_id == bindparam("of_task"), Assignment.state == "active")
@@ -30,12 +30,17 @@ _EXPIRE_LEASES_OF = (
 )
 
 
+def end_open_leases(db: Session, *, task_id: str) -> None:
+    """Mark the leases still open on a task that needs no more answers as expired."""
+    db.execute(_EXPIRE_LEASES_OF, {"of_task": task_id})
+
+
 def responses_in(db: Session, *, task: Task, submitted: list[Assignment]) -> bool:
     """All required responses are in: grow redundancy, open review, or accept; True if done."""
     outcome = quality.consolidate(db, task=task, submitted=submitted)
     if outcome.needs_more:
         return False
-    db.execute(_EXPIRE_LEASES_OF, {"of_task": task.id})
+    end_open_leases(db, task_id=task.id)
     if quality.settings_for(db, project_id=task.project_id).review_levels > 0:
         db.add(
             Review(

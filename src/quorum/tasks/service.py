@@ -488,6 +488,19 @@ def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) ->
     return task
 
 
+def mark_task_failed(db: Session, *, task: Task, error: str, reasons: list[str]) -> Task:
+    """A task that cannot be done ends as ``error``; its ``response`` says why, for the customer
+    (and the callback) to read, since there is no answer to deliver."""
+    if task.status != "pending":
+        raise Invalid(f"task {task.id} is {task.status}; only a pending task can fail")
+    task.status = "error"
+    task.response = {"error": error, "reports": reasons}
+    task.updated_at = utcnow()
+    _enqueue_callback(db, task, "task.error")
+    _enqueue_batch_completed(db, task.batch_id)
+    return task
+
+
 def _enqueue_batch_completed(db: Session, batch_id: str | None) -> None:
     """Queue the batch object to the batch's callback if this change just completed the batch.
 

@@ -169,6 +169,7 @@ class SubmitForm(BaseModel):
 class SkipForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
+    broken: bool = False
 
 
 @router.post("/work/assignments/{assignment_id}/submit")
@@ -183,7 +184,11 @@ def submit(
 @router.post("/work/assignments/{assignment_id}/skip")
 def skip(assignment_id: str, data: SkipForm, worker: PageWorker, db: SessionDep) -> dict[str, str]:
     skipped = dispatch.skip(
-        db, worker_id=worker.id, assignment_id=assignment_id, reason=data.reason
+        db,
+        worker_id=worker.id,
+        assignment_id=assignment_id,
+        reason=data.reason,
+        broken=data.broken,
     )
     return {"assignment_id": skipped.assignment_id, "state": skipped.state}
 

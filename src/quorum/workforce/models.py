@@ -107,6 +107,8 @@ class ProjectWorkforce(Base):
     )
     access: Mapped[str] = mapped_column(String(10), default="members")
     lease_seconds: Mapped[int] = mapped_column(default=600)
+    # A task that this many distinct workers skip as broken fails (status ``error``).
+    broken_reports_to_fail: Mapped[int] = mapped_column(default=3, server_default="3")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -158,6 +158,9 @@ class QualificationTestResult(BaseModel):
 class ProjectWorkforceUpdate(Write):
     access: ProjectAccess | None = None
     lease_seconds: int | None = Field(None, ge=1, le=7 * 24 * 3600)
+    broken_reports_to_fail: int | None = Field(
+        None, ge=1, le=100, description="workers who must report a task broken to fail it"
+    )
     required_qualifications: list[str] | None = None
 
 
@@ -165,6 +168,7 @@ class ProjectWorkforceRead(BaseModel):
     project: str
     access: ProjectAccess
     lease_seconds: int
+    broken_reports_to_fail: int
     required_qualifications: list[str]
     members: list[str]
 

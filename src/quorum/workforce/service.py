@@ -76,6 +76,7 @@ from quorum.workforce.schemas import (
 SESSION_LIFETIME = timedelta(days=14)
 INVITATION_LIFETIME = timedelta(days=7)
 DEFAULT_LEASE_SECONDS = 600
+DEFAULT_BROKEN_REPORTS_TO_FAIL = 3
 _hasher = PasswordHasher()
 
 
@@ -559,6 +560,7 @@ def _settings(db: Session, project: Project) -> ProjectWorkforce:
             org_id=project.org_id,
             access="members",
             lease_seconds=DEFAULT_LEASE_SECONDS,
+            broken_reports_to_fail=DEFAULT_BROKEN_REPORTS_TO_FAIL,
         )
         db.add(settings)
     return settings
@@ -582,6 +584,9 @@ def project_workforce(db: Session, *, org_id: str, project: str) -> ProjectWorkf
         project=found.name,
         access=settings.access if settings else "members",  # type: ignore[arg-type]
         lease_seconds=settings.lease_seconds if settings else DEFAULT_LEASE_SECONDS,
+        broken_reports_to_fail=(
+            settings.broken_reports_to_fail if settings else DEFAULT_BROKEN_REPORTS_TO_FAIL
+        ),
         required_qualifications=list(required),
         members=list(members),
     )
@@ -597,6 +602,8 @@ def configure_project(
         settings.access = data.access
     if data.lease_seconds is not None:
         settings.lease_seconds = data.lease_seconds
+    if data.broken_reports_to_fail is not None:
+        settings.broken_reports_to_fail = data.broken_reports_to_fail
     if data.required_qualifications is not None:
         names = set(data.required_qualifications)
         found_ids = dict(

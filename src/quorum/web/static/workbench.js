@@ -65,12 +65,14 @@ async function open(section) {
     if (busy) return;
     const dialog = document.getElementById("skip-dialog");
     const reason = dialog.querySelector("textarea");
+    const broken = dialog.querySelector("input[name=broken]");
     reason.value = "";
+    broken.checked = false;
     dialog.showModal();
     const choice = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
     if (choice !== "skip" || !reason.value.trim()) return;
     busy = true;
-    const result = await postJSON(`/work/assignments/${assignmentId}/skip`, { reason: reason.value.trim() });
+    const result = await postJSON(`/work/assignments/${assignmentId}/skip`, { reason: reason.value.trim(), broken: broken.checked });
     if (!result.ok) { busy = false; showErrors(section, [result.body?.error || "Could not skip"]); return; }
     localStorage.removeItem(draftKey(assignmentId));
     close();
