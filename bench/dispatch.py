@@ -145,7 +145,56 @@ async def simulate(base_url: str, tokens: list[str], deadline: float) -> dict[st
 
 def client_process(args: tuple[str, list[str], float]) -> dict[str, list[float]]:
     base_url, tokens, deadline = args
-    return asyncio.run(simulate(base_url, tokens, deadline))
+    started = time.process_time()
+    latencies = asyncio.run(simulate(base_url, tokens, deadline))
+    return {**latencies, "cpu": [time.process_time() - started]}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used (Linux ``/proc``; gone ones count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants (the server's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rpartition(")")[2].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def database_backends(url: str) -> list[int]:
+    engine = create_engine(make_url(url))
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = list(pids)
+    engine.dispose()
+    return found
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -210,11 +259,18 @@ def main() -> None:
             wait_ready(base_url, server)
 
         shares = [tokens[i :: args.client_processes] for i in range(args.client_processes)]
+        server_pids = process_tree(server.pid) if server is not None else []
+        server_cpu_before = cpu_seconds(server_pids)
         started = time.monotonic()
         deadline = started + args.seconds
         with multiprocessing.get_context("spawn").Pool(args.client_processes) as pool:
             results = pool.map(client_process, [(base_url, share, deadline) for share in shares])
         elapsed = time.monotonic() - started
+        # Where the CPU went: the server's processes, the database's backends serving them (all
+        # of their time: the pools connect once the load starts) and the load generator.
+        server_cpu = cpu_seconds(server_pids) - server_cpu_before
+        database_cpu = cpu_seconds(database_backends(url))
+        client_cpu = sum(r["cpu"][0] for r in results)
         next_latencies = [v for r in results for v in r["next"]]
         submit_latencies = [v for r in results for v in r["submit"]]
         cycles = len(submit_latencies)
@@ -250,6 +306,13 @@ def main() -> None:
         f"{completed} tasks completed",
         file=sys.stderr,
     )
+    if cycles:
+        print(
+            f"CPU per cycle: server {server_cpu / cycles * 1000:.1f} ms, database "
+            f"{database_cpu / cycles * 1000:.1f} ms, load generator "
+            f"{client_cpu / cycles * 1000:.1f} ms (machine: {os.cpu_count()} cores)",
+            file=sys.stderr,
+        )
     for name in ("next", "submit"):
         print(
             f"{name:>6}: p50 {summary[f'{name}_p50_ms']} ms  p95 {summary[f'{name}_p95_ms']} ms  "

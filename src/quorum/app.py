@@ -119,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.work_metrics = CollectorRegistry()
     app.state.work_metrics.register(DatabaseGauges(engine))
     install_error_handlers(app)
+    # Routes match in order, one regex each: the workers' next and submit, most of all requests,
+    # come first.
+    app.include_router(dispatch_worker_router)
     app.include_router(tasks_router)
     app.include_router(keys_router)
     app.include_router(callbacks_router)
@@ -134,7 +137,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workforce_operator_router,
         workforce_worker_router,
         dispatch_operator_router,
-        dispatch_worker_router,
         payouts_operator_router,
         payouts_worker_router,
         evaluation_router,

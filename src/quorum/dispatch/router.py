@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from quorum.accounts.schemas import Caller, StaffCaller
-from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff
+from quorum.api.deps import SessionDep, WorkerDep, as_worker, authorize, authorize_staff
 from quorum.dispatch import service
 from quorum.dispatch.schemas import (
     AssignmentPage,
@@ -33,27 +33,29 @@ PoolManager = Annotated[StaffCaller, authorize_staff(workforce_policy.manage_pub
     response_model=AssignmentRead,
     responses={204: {"description": "No task is available for you right now"}},
 )
-def next_task(
-    data: NextTaskRequest, worker: WorkerDep, db: SessionDep, request: Request
-) -> AssignmentRead | Response:
+async def next_task(data: NextTaskRequest, request: Request) -> AssignmentRead | Response:
     """Lease the next task (optionally of one project); 204 when there is nothing to do, 429
     when the worker already holds the most live leases allowed."""
-    assignment = service.next_task(
-        db,
-        worker=worker,
-        project_id=data.project_id,
-        max_live_leases=request.app.state.settings.max_live_leases_per_worker,
+    assignment = await as_worker(
+        request,
+        lambda db, worker: service.next_task(
+            db,
+            worker=worker,
+            project_id=data.project_id,
+            max_live_leases=request.app.state.settings.max_live_leases_per_worker,
+        ),
     )
     return assignment if assignment is not None else Response(status_code=204)
 
 
 @worker_router.post("/assignments/{assignment_id}/submit", response_model=SubmitResult)
-def submit(
-    assignment_id: str, data: SubmitRequest, worker: WorkerDep, db: SessionDep
-) -> SubmitResult:
+async def submit(assignment_id: str, data: SubmitRequest, request: Request) -> SubmitResult:
     """Submit a response, validated by the task type; the reply means it is stored."""
-    return service.submit(
-        db, worker_id=worker.id, assignment_id=assignment_id, response=data.response
+    return await as_worker(
+        request,
+        lambda db, worker: service.submit(
+            db, worker_id=worker.id, assignment_id=assignment_id, response=data.response
+        ),
     )
 
 

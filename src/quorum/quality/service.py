@@ -77,7 +77,6 @@ _DEFAULTS_SEEN = "quality.defaults"
 
 def _stored_settings(db: Session, *, project_id: str) -> ProjectQuality:
     """The project's settings row, created with the defaults if it was never configured."""
-    db.info.get(_DEFAULTS_SEEN, {}).pop(project_id, None)
     if db.get(ProjectQuality, project_id) is None:
         defaults = settings_for(db, project_id=project_id)
         _insert_if_missing(
@@ -89,6 +88,8 @@ def _stored_settings(db: Session, *, project_id: str) -> ProjectQuality:
                 if column.key != "updated_at"
             },
         )
+    # From now on the row answers, not the defaults remembered while it was missing.
+    db.info.get(_DEFAULTS_SEEN, {}).pop(project_id, None)
     return db.get_one(ProjectQuality, project_id)
 
 
