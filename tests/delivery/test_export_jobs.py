@@ -252,6 +252,7 @@ def test_cli_creates_waits_for_and_downloads_a_job(shop, customer, tmp_path):
 
 def test_async_client_runs_a_job(shop, customer, tmp_path):
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from quorum.client import AsyncClient
 
@@ -266,4 +267,8 @@ def test_async_client_runs_a_job(shop, customer, tmp_path):
             assert [j.id async for j in aclient.export_jobs()] == [job.id]
             return (await aclient.download_export(job.id, tmp_path / "a.jsonl")).read_bytes()
 
-    assert len(asyncio.run(run()).splitlines()) == 2
+    # On a thread of its own: the browser tests' Playwright keeps an event loop running on the
+    # main thread of the pytest worker they share.
+    with ThreadPoolExecutor(1) as thread:
+        downloaded = thread.submit(asyncio.run, run()).result()
+    assert len(downloaded.splitlines()) == 2
