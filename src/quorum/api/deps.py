@@ -47,6 +47,19 @@ def _key_from_header(header: str) -> str:
     raise Unauthorized("Use HTTP Basic with the API key as user name, or a Bearer token")
 
 
+SomeActor = TypeVar("SomeActor", Caller, StaffCaller)
+
+
+def _from_request(actor: SomeActor, request: Request) -> SomeActor:
+    """The actor with the request id and client address its audit entries record."""
+    return actor.model_copy(
+        update={
+            "request_id": getattr(request.state, "request_id", ""),
+            "address": request.client.host if request.client else "",
+        }
+    )
+
+
 def get_caller(request: Request, db: SessionDep) -> Caller:
     """Authenticate the API key (Basic, as Scale's client sends it, or Bearer)."""
     header = request.headers.get("authorization")
@@ -54,12 +67,7 @@ def get_caller(request: Request, db: SessionDep) -> Caller:
         raise Unauthorized("Please provide a valid API key (HTTP Basic user name or Bearer token)")
     caller = accounts.authenticate(db, secret=_key_from_header(header))
     check_request_rate(request, f"key:{caller.key_id}")
-    return caller.model_copy(
-        update={
-            "request_id": getattr(request.state, "request_id", ""),
-            "address": request.client.host if request.client else "",
-        }
-    )
+    return _from_request(caller, request)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -75,12 +83,7 @@ def get_staff(request: Request, db: SessionDep) -> StaffCaller:
     """Authenticate a platform staff member by their Bearer session token."""
     staff = accounts.authenticate_staff(db, secret=_bearer(request))
     check_request_rate(request, f"staff:{staff.id}")
-    return staff.model_copy(
-        update={
-            "request_id": getattr(request.state, "request_id", ""),
-            "address": request.client.host if request.client else "",
-        }
-    )
+    return _from_request(staff, request)
 
 
 StaffDep = Annotated[StaffCaller, Depends(get_staff)]
