@@ -19,8 +19,12 @@ class CampaignCreate(Write):
     categories: list[str] = Field(min_length=1)
     required_qualifications: list[str] = []
     required_responses: int = Field(1, ge=1, le=20, description="raters per comparison")
-    min_judgments: int = Field(100, ge=1, description="judgments before a score is final")
-    rater_cap: int = Field(500, ge=1, description="most judgments counted from one rater")
+    min_judgments: int = Field(
+        100, ge=1, le=1_000_000, description="judgments before a score is final"
+    )
+    rater_cap: int = Field(
+        500, ge=1, le=1_000_000, description="most judgments counted from one rater"
+    )
     gold_rate: float = Field(
         0.1, ge=0, le=0.5, description="share of a rater's tasks drawn from the gold judgments"
     )
@@ -30,7 +34,9 @@ class CampaignCreate(Write):
         le=1,
         description="raters whose gold record makes it 90 % likely they are under it are paused",
     )
-    trust_min_scored: int = Field(10, ge=1, description="gold judgments scored before a pause")
+    trust_min_scored: int = Field(
+        10, ge=1, le=100_000, description="gold judgments scored before a pause"
+    )
 
 
 class CampaignRead(BaseModel):

@@ -20,7 +20,7 @@ class QualitySettingsUpdate(Write):
     confidence_target: float | None = Field(None, ge=0, le=1)
     max_responses: int | None = Field(None, ge=1, le=100)
     trust_threshold: float | None = Field(None, ge=0, le=1)
-    trust_min_scored: int | None = Field(None, ge=1)
+    trust_min_scored: int | None = Field(None, ge=1, le=100_000)
     review_levels: int | None = Field(None, ge=0, le=5)
     reviewer_qualification: str | None = Field(None, description="qualification name")
 
