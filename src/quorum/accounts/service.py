@@ -1,12 +1,9 @@
 """Organizations and API keys: creation, lookup, authentication, revocation; platform staff
 accounts and their sessions."""
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,16 +19,12 @@ from quorum.accounts.schemas import (
     StaffCaller,
     StaffRole,
 )
+from quorum.credentials import check_password, digest, hash_password, new_secret
 from quorum.db.base import utcnow
 from quorum.errors import Conflict, Invalid, NotFound, Unauthorized
 
 STAFF_SESSION_LIFETIME = timedelta(hours=12)
 MIN_STAFF_PASSWORD = 12
-_hasher = PasswordHasher()
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_organization(db: Session, *, name: str) -> Organization:
@@ -72,13 +65,13 @@ def create_api_key(
     """Mint a key; the returned secret is never retrievable again."""
     if expires_at is not None and expires_at <= utcnow():
         raise Invalid("expires_at must be in the future", field="expires_at")
-    secret = f"{kind}_{secrets.token_hex(16)}"
+    secret = new_secret(f"{kind}_", 16)
     key = ApiKey(
         org_id=org_id,
         kind=kind,
         name=name,
         prefix=secret[:12],
-        digest=_digest(secret),
+        digest=digest(secret),
         role=role,
         scope=scope,
         expires_at=expires_at,
@@ -111,7 +104,7 @@ def authenticate(db: Session, *, secret: str) -> Caller:
     """Resolve an API key secret to its caller, refusing unknown or revoked keys."""
     if not secret:
         raise Unauthorized("Please provide a valid API key")
-    key = db.scalar(select(ApiKey).where(ApiKey.digest == _digest(secret)))
+    key = db.scalar(select(ApiKey).where(ApiKey.digest == digest(secret)))
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is invalid or has been revoked")
     if key.expires_at is not None and key.expires_at <= utcnow():
@@ -129,7 +122,7 @@ def create_staff(
     if len(password) < MIN_STAFF_PASSWORD:
         raise Invalid(f"a staff password needs at least {MIN_STAFF_PASSWORD} characters")
     staff = StaffAccount(
-        email=email.strip().lower(), name=name, password_hash=_hasher.hash(password), role=role
+        email=email.strip().lower(), name=name, password_hash=hash_password(password), role=role
     )
     db.add(staff)
     try:
@@ -155,15 +148,13 @@ def staff_log_in(db: Session, *, email: str, password: str) -> tuple[str, StaffT
     refused = Unauthorized("wrong email or password")
     if staff is None or staff.disabled_at is not None:
         raise refused
-    try:
-        _hasher.verify(staff.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise refused from None
-    if _hasher.check_needs_rehash(staff.password_hash):
-        staff.password_hash = _hasher.hash(password)
-    secret = f"st_{secrets.token_hex(20)}"
+    kept = check_password(staff.password_hash, password)
+    if kept is None:
+        raise refused
+    staff.password_hash = kept
+    secret = new_secret("st_")
     token = StaffToken(
-        staff_id=staff.id, digest=_digest(secret), expires_at=utcnow() + STAFF_SESSION_LIFETIME
+        staff_id=staff.id, digest=digest(secret), expires_at=utcnow() + STAFF_SESSION_LIFETIME
     )
     db.add(token)
     db.flush()
@@ -186,7 +177,7 @@ def authenticate_staff(db: Session, *, secret: str) -> StaffCaller:
         select(StaffToken.id, StaffAccount.id, StaffAccount.role)
         .join(StaffAccount, StaffAccount.id == StaffToken.staff_id)
         .where(
-            StaffToken.digest == _digest(secret),
+            StaffToken.digest == digest(secret),
             StaffToken.revoked_at.is_(None),
             StaffToken.expires_at > utcnow(),
             StaffAccount.disabled_at.is_(None),

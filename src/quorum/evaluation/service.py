@@ -16,7 +16,6 @@ endpoint or delivery ever sees them.
 import hashlib
 import random
 import re
-import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -26,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quorum.credentials import digest, new_secret
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, Invalid, NotFound, Unauthorized
 from quorum.evaluation import leaderboard as math
@@ -78,10 +78,6 @@ OWNER_TOKEN_PREFIX = "mo_"
 BOOTSTRAP_ROUNDS = 200
 # Which side a gold judgment's preferred answer is shown on; unseeded, so raters cannot learn it.
 _gold_sides = random.Random()
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _sha256(text: str) -> str:
@@ -263,8 +259,8 @@ def add_owner(
 ) -> tuple[ModelOwner, str]:
     """Admit a model owner to the campaign; returns the owner's secret (shown once)."""
     found = get_campaign(db, org_id=org_id, name=campaign)
-    secret = f"{OWNER_TOKEN_PREFIX}{secrets.token_hex(20)}"
-    owner = ModelOwner(campaign_id=found.id, name=data.name, digest=_digest(secret))
+    secret = new_secret(OWNER_TOKEN_PREFIX)
+    owner = ModelOwner(campaign_id=found.id, name=data.name, digest=digest(secret))
     db.add(owner)
     try:
         with db.begin_nested():
@@ -298,7 +294,7 @@ def prompt_issues(db: Session, *, org_id: str, campaign: str) -> list[PromptIssu
 
 
 def authenticate_owner(db: Session, *, secret: str) -> ModelOwner:
-    owner = db.scalar(select(ModelOwner).where(ModelOwner.digest == _digest(secret)))
+    owner = db.scalar(select(ModelOwner).where(ModelOwner.digest == digest(secret)))
     if owner is None:
         raise Unauthorized("the model owner token is invalid")
     return owner
@@ -380,7 +376,7 @@ def issue_prompts(db: Session, *, owner: ModelOwner, model_version_id: str) -> I
 
 def fingerprint(pairs: list[tuple[str, str]]) -> str:
     """SHA-256 over the outputs in prompt order: one line ``prompt_id:sha256(output)`` each."""
-    return _sha256("\n".join(f"{prompt_id}:{digest}" for prompt_id, digest in pairs))
+    return _sha256("\n".join(f"{prompt_id}:{output_sha}" for prompt_id, output_sha in pairs))
 
 
 def _reveals_identity(text: str, names: list[str]) -> bool:
@@ -445,10 +441,10 @@ def submit_outputs(
             submission_id=submission.id,
             prompt_id=o.prompt_id,
             content=o.output,
-            content_sha256=digest,
+            content_sha256=output_sha,
             reveals_identity=_reveals_identity(o.output, names),
         )
-        for o, (_, digest) in zip(ordered, digests, strict=True)
+        for o, (_, output_sha) in zip(ordered, digests, strict=True)
     )
     db.flush()
     return _submission_read(submission, model)

@@ -8,13 +8,9 @@ requires or its reviewers need. Workers act for themselves: a project they are n
 does not exist for them.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
 from sqlalchemy import (
     ColumnElement,
@@ -32,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from quorum.credentials import check_password, digest, hash_password, new_secret
 from quorum.db.base import utcnow
 from quorum.errors import (
     Conflict,
@@ -77,19 +74,14 @@ SESSION_LIFETIME = timedelta(days=14)
 INVITATION_LIFETIME = timedelta(days=7)
 DEFAULT_LEASE_SECONDS = 600
 DEFAULT_BROKEN_REPORTS_TO_FAIL = 3
-_hasher = PasswordHasher()
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _new_token(
     db: Session, *, worker_id: str, kind: str, lifetime: timedelta
 ) -> tuple[str, WorkerToken]:
-    secret = f"wk_{secrets.token_hex(20)}"
+    secret = new_secret("wk_")
     token = WorkerToken(
-        worker_id=worker_id, kind=kind, digest=_digest(secret), expires_at=utcnow() + lifetime
+        worker_id=worker_id, kind=kind, digest=digest(secret), expires_at=utcnow() + lifetime
     )
     db.add(token)
     db.flush()
@@ -144,7 +136,7 @@ def invite_worker(db: Session, *, org_id: str | None, data: WorkerInvite) -> tup
 
 def sign_up(db: Session, *, data: WorkerSignup) -> Worker:
     """Accept an invitation (setting a password), or join the public pool."""
-    password_hash = _hasher.hash(data.password)
+    password_hash = hash_password(data.password)
     if data.invitation_token is None:
         if data.email is None:
             raise Invalid("email is required to sign up without an invitation", field="email")
@@ -154,7 +146,7 @@ def sign_up(db: Session, *, data: WorkerSignup) -> Worker:
     now = utcnow()
     token = db.scalar(
         select(WorkerToken).where(
-            WorkerToken.digest == _digest(data.invitation_token),
+            WorkerToken.digest == digest(data.invitation_token),
             WorkerToken.kind == "invitation",
             WorkerToken.revoked_at.is_(None),
             WorkerToken.expires_at > now,
@@ -178,14 +170,12 @@ def log_in(db: Session, *, email: str, password: str) -> tuple[str, WorkerToken,
     refused = Unauthorized("wrong email or password")
     if worker is None or worker.password_hash is None:
         raise refused
-    try:
-        _hasher.verify(worker.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise refused from None
+    kept = check_password(worker.password_hash, password)
+    if kept is None:
+        raise refused
     if worker.status == "banned":
         raise Forbidden("this worker account is banned")
-    if _hasher.check_needs_rehash(worker.password_hash):
-        worker.password_hash = _hasher.hash(password)
+    worker.password_hash = kept
     secret, token = _new_token(db, worker_id=worker.id, kind="session", lifetime=SESSION_LIFETIME)
     return secret, token, worker
 
@@ -216,7 +206,7 @@ _SESSION_OF = (
 
 def authenticate_worker(db: Session, *, secret: str) -> WorkerIdentity:
     """Resolve a session token to its worker; banned workers are refused."""
-    row = db.execute(_SESSION_OF, {"digest": _digest(secret), "now": utcnow()}).first()
+    row = db.execute(_SESSION_OF, {"digest": digest(secret), "now": utcnow()}).first()
     if row is None:
         raise Unauthorized("the worker session is invalid or expired; log in again")
     token_id, worker_id, status, role, pool_org_id = row
