@@ -43,7 +43,6 @@ from quorum.payouts import service as payouts
 from quorum.quality import service as quality
 from quorum.quality.models import GoldTask, ProjectQuality, WorkerTrust
 from quorum.review import workflow
-from quorum.tasks import service as tasks
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasktypes import get_task_type
 from quorum.workforce import service as workforce
@@ -521,24 +520,12 @@ def _fail_if_broken(db: Session, *, task_id: str) -> None:
     )
     if len(reasons) < (needed or workforce.DEFAULT_BROKEN_REPORTS_TO_FAIL):
         return
-    tasks.mark_task_failed(
+    workflow.fail(
         db,
         task=task,
         error=f"{len(reasons)} workers reported this task broken",
         reasons=[reason or "" for reason in reasons],
     )
-    # Work already done on it was done in good faith: it is paid, and open leases end.
-    payouts.earn(
-        db,
-        assignment_ids=list(
-            db.scalars(
-                select(Assignment.id).where(
-                    Assignment.task_id == task_id, Assignment.state == "submitted"
-                )
-            )
-        ),
-    )
-    workflow.end_open_leases(db, task_id=task_id)
 
 
 def release(db: Session, *, worker_id: str, assignment_id: str) -> AssignmentRead:

@@ -6,7 +6,8 @@
 
 A worker finishing a task never makes it accepted: only the consolidation of enough confident
 responses in a project without review, a reviewer's accept or fix at the last level, or a
-customer's audit decide. Pay becomes ``earned`` exactly at that moment.
+customer's audit decide. Pay becomes ``earned`` exactly at that moment. A pending task that
+enough workers report broken ends as ``error`` instead.
 """
 
 from typing import Any
@@ -77,6 +78,14 @@ def accept(
     if submitted_ids is None:
         submitted_ids = _submitted_ids(db, task.id)
     payouts.earn(db, assignment_ids=submitted_ids)
+
+
+def fail(db: Session, *, task: Task, error: str, reasons: list[str]) -> None:
+    """End a task nobody can do: the customer is told why; answers already given were given in
+    good faith and are paid; open leases end."""
+    tasks.mark_task_failed(db, task=task, error=error, reasons=reasons)
+    payouts.earn(db, assignment_ids=_submitted_ids(db, task.id))
+    end_open_leases(db, task_id=task.id)
 
 
 def reopen(db: Session, *, task: Task, reason: str) -> None:
