@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from quorum.blobs import BlobStore, StoredFile
@@ -322,6 +322,15 @@ def selected_task_count(db: Session, *, claim: ClaimedJob) -> int:
     return db.scalar(select(func.count()).select_from(Task).where(source.criteria)) or 0
 
 
+def _still_held(claim: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
+    """The job is running under this claim: no other runner has taken it over meanwhile."""
+    return (
+        ExportJob.id == claim.id,
+        ExportJob.claim_token == claim.claim_token,
+        ExportJob.state == "running",
+    )
+
+
 def renew_claim(
     db: Session,
     *,
@@ -337,15 +346,7 @@ def renew_claim(
     }
     if task_count is not None:
         values["task_count"] = task_count
-    updated = db.execute(
-        update(ExportJob)
-        .where(
-            ExportJob.id == claim.id,
-            ExportJob.claim_token == claim.claim_token,
-            ExportJob.state == "running",
-        )
-        .values(**values)
-    )
+    updated = db.execute(update(ExportJob).where(*_still_held(claim)).values(**values))
     return bool(updated.rowcount)
 
 
@@ -362,15 +363,7 @@ def finish_export_job(
 
     False, and nothing written, when the runner lost its lease to another one meanwhile.
     """
-    job = db.scalar(
-        select(ExportJob)
-        .where(
-            ExportJob.id == claim.id,
-            ExportJob.claim_token == claim.claim_token,
-            ExportJob.state == "running",
-        )
-        .with_for_update()
-    )
+    job = db.scalar(select(ExportJob).where(*_still_held(claim)).with_for_update())
     if job is None:
         return False
     job.row_count = stats.rows
