@@ -1,8 +1,12 @@
 """Authentication as Scale does it (Basic, key as user name) and Bearer; one JSON error shape."""
 
 import base64
+import threading
+import time
 
 import httpx
+import pytest
+from sqlalchemy import text
 
 
 def test_basic_and_bearer_both_authenticate(server, tenant):
@@ -113,3 +117,30 @@ def test_nul_bytes_are_a_client_error_on_every_backend(api):
     response = api.get("/v1/projects/a%00b")
     assert response.status_code in (400, 404)
     assert response.json()["status_code"] == response.status_code
+
+
+def test_a_change_racing_a_deletion_is_a_409_not_a_500(backend, api, sessions):
+    """The project is deleted while a request configuring it waits on the row: the database's
+    foreign key refuses the write, and the caller hears of a conflict it may retry."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serializes writers: the request cannot interleave with the delete")
+    project = api.post("/v1/projects", json={"name": "doomed", "type": "chat"}).json()
+    deleting = sessions()
+    deleting.begin()
+    deleting.execute(text("DELETE FROM project WHERE id = :id"), {"id": project["id"]})
+    replies: list[httpx.Response] = []
+    configuring = threading.Thread(
+        target=lambda: replies.append(
+            api.patch("/v1/projects/doomed/workforce", json={"access": "open"})
+        )
+    )
+    configuring.start()
+    time.sleep(1.0)  # the request has read the project and waits on its row lock
+    assert not replies, "the write must be waiting for the delete to end"
+    deleting.commit()
+    deleting.close()
+    configuring.join(timeout=30)
+
+    assert replies[0].status_code == 409, replies[0].text
+    assert "deleted or taken meanwhile" in replies[0].json()["error"]
+    assert api.get("/v1/projects/doomed").status_code == 404

@@ -5,7 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from quorum.errors import DomainError, invalid_from_validation
@@ -40,6 +40,21 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = str(exc.orig).splitlines()[0] if exc.orig else "invalid value"
         return JSONResponse(
             {"status_code": 400, "error": f"invalid value: {reason}"}, status_code=400
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        """A constraint the services check first broke anyway: a concurrent request changed what
+        this one read (deleted the project it configures, took the name it claims). Nothing was
+        written; the caller may retry."""
+        log.warning("constraint conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(
+            {
+                "status_code": 409,
+                "error": "a concurrent change conflicts with this request (something it refers "
+                "to was deleted or taken meanwhile); nothing was written, try again",
+            },
+            status_code=409,
         )
 
     @app.exception_handler(Exception)
