@@ -76,6 +76,39 @@ def test_bad_rows_are_reported_with_their_line_and_the_rest_go_in(cli, tenant, s
     assert [uid for uid, _ in task_rows(sessions, tenant.org_id)] == ["a", "b", "c"]
 
 
+def test_each_bad_row_gets_the_reason_of_its_first_failing_step(tenant, sessions):
+    categorization_project(tenant)
+    rows = [
+        {"attachment": "fine", "unique_id": "a"},
+        {"attachment": "too eager", "priority": 5000},
+        {"attachment": "elsewhere", "project": "other"},
+        {"attachment": "in a batch", "batch": "b1"},
+        {"attachment": "bad callback", "callback_url": "ftp://example.com/hook"},
+        {"attachment": "twice", "categories": ["+", "+"]},
+        {"attachment": "", "unknown": 1},
+        {"attachment": "fine too", "unique_id": "b", "instruction": "Read it"},
+    ]
+    report = ingest.run_import(
+        sessions,
+        org_id=tenant.org_id,
+        project="sentiment",
+        rows=list(enumerate(rows, 1)),
+        chunk_rows=3,
+    )
+    assert [(e.line, e.reason) for e in report.rejected] == [
+        (2, "priority: Input should be less than or equal to 1000"),
+        (3, "project: this import goes to project 'sentiment'"),
+        (4, "batch: this import goes to batch None"),
+        (5, "callback_url must be an http or https URL, got 'ftp://example.com/hook'"),
+        (6, "params: categories has duplicate choices"),
+        (7, "attachment: String should have at least 1 character; unknown: unknown field"),
+    ]
+    assert task_rows(sessions, tenant.org_id) == [
+        ("a", {"attachment": "fine", "categories": ["+", "-"]}),
+        ("b", {"attachment": "fine too", "categories": ["+", "-"]}),
+    ]
+
+
 def test_atomic_import_keeps_every_row_out_when_one_is_bad(cli, tenant, sessions, tmp_path):
     categorization_project(tenant)
     source = write_jsonl(tmp_path / "rows.jsonl", [{"attachment": "ok"}, {"attachment": ""}])

@@ -43,6 +43,15 @@ def test_categorization_params_need_exactly_one_ontology():
         cat()
 
 
+def test_categorization_params_refuse_repeated_choices_and_no_taxonomy():
+    with pytest.raises(ValueError, match="categories has duplicate choices"):
+        cat(categories=["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"taxonomies\.t\.choices has duplicate choices"):
+        cat(taxonomies={"t": {"choices": ["x", "x"]}})
+    with pytest.raises(ValueError, match="taxonomies must not be empty"):
+        cat(taxonomies={})
+
+
 def test_categorization_weighted_vote_and_multi_choice_majority():
     r = categorization.Response.model_validate
     votes = [r({"category": "a"}), r({"category": "b"}), r({"category": "b"})]

@@ -235,7 +235,8 @@ def _sequential_ids(count: int) -> list[str]:
     """Ids for a chunk of new tasks: creation-ordered like ``new_id``, and in file order."""
     millis = int(time.time() * 1000)
     start = int.from_bytes(os.urandom(6)) % (2**48 - count)
-    return [f"{millis:012x}{start + offset:012x}" for offset in range(count)]
+    first = millis << 48 | start  # 12 hex digits of time, then 12 of the counter
+    return [f"{number:024x}" for number in range(first, first + count)]
 
 
 @dataclass
@@ -248,15 +249,17 @@ class _Destination:
 
     def check(self, rows: Iterable[Row]) -> tuple[list[dict[str, Any]], ImportReport]:
         """The new tasks' values of the good rows; a report of the rows rejected."""
-        report = ImportReport()
+        unreadable = []
         readable = []
         for line, row in rows:
-            if isinstance(row, RowError):
-                report.rejected.append(row)
-            else:
+            if type(row) is dict:
                 readable.append((line, row))
+            else:
+                unreadable.append(row)
         good, rejected = self.validate(readable)
-        report.rejected = sorted([*report.rejected, *rejected], key=lambda error: error.line)
+        report = ImportReport()
+        if unreadable or rejected:
+            report.rejected = sorted([*unreadable, *rejected], key=lambda error: error.line)
         return good, report
 
     def validate(self, rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[Any], list[RowError]]:
@@ -275,23 +278,30 @@ class _Destination:
                     errors.append(RowError(line, exc.message))
             rows = mapped
         commons = parse_task_commons([body for _, body in rows])
+        # A row naming no project nor batch, with no image to store, goes as it is.
+        as_is = self.blobs is None
         tasks = []
         lines = []
         for (line, body), common in zip(rows, commons, strict=True):
-            try:
-                if isinstance(common, Invalid):
-                    raise common
-                tasks.append((common, self._checked(common, body)))
-                lines.append(line)
-            except Invalid as exc:
-                errors.append(RowError(line, exc.message))
-        values = []
+            if isinstance(common, Invalid):
+                errors.append(RowError(line, common.message))
+                continue
+            if not (as_is and common.project is None and common.batch is None):
+                try:
+                    body = self._checked(common, body)
+                except Invalid as exc:
+                    errors.append(RowError(line, exc.message))
+                    continue
+            tasks.append((common, body))
+            lines.append(line)
         results = new_tasks_values(project=self.project, batch=self.batch, tasks=tasks)
-        for line, result in zip(lines, results, strict=True):
-            if isinstance(result, Invalid):
-                errors.append(RowError(line, result.message))
-            else:
-                values.append(result)
+        values = [result for result in results if type(result) is dict]
+        if len(values) < len(results):
+            errors.extend(
+                RowError(line, result.message)
+                for line, result in zip(lines, results, strict=True)
+                if isinstance(result, Invalid)
+            )
         return values, sorted(errors, key=lambda error: error.line)
 
     def _checked(self, common: TaskCommon, body: dict[str, Any]) -> dict[str, Any]:
@@ -428,13 +438,13 @@ COPY_ROW_COLUMNS = (
 COPY_COLUMNS = ", ".join([*COPY_CHUNK_COLUMNS, *COPY_ROW_COLUMNS])
 # Characters COPY's text format reads as escapes or separators, and how to write them.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-_COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
+_copy_special = re.compile(r"[\\\n\r\t]").search
 
 
 def _copy_text(value: str | None) -> str:
     if value is None:
         return "\\N"
-    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+    return value.translate(_COPY_ESCAPES) if _copy_special(value) else value
 
 
 def _copy_json(value: Any) -> str:
@@ -460,10 +470,12 @@ def _copy_data(values: list[dict[str, Any]], ids: list[str], now: Any, is_test: 
         now.isoformat(),
     ]
     prefix = "\t".join(shared)
+    text, as_json = _copy_text, _copy_json
     lines = [
-        f"{prefix}\t{task_id}\t{_copy_text(v['instruction'])}\t{_copy_json(v['params'])}"
-        f"\t{_copy_text(v['callback_url'])}\t{_copy_json(v['metadata_'])}"
-        f"\t{_copy_json(v['tags']) if v['tags'] else '[]'}\t{_copy_text(v['unique_id'])}"
+        f"{prefix}\t{task_id}\t{text(v['instruction']) if v['instruction'] else ''}"
+        f"\t{as_json(v['params'])}\t{text(v['callback_url'])}"
+        f"\t{as_json(v['metadata_']) if v['metadata_'] else '{}'}"
+        f"\t{as_json(v['tags']) if v['tags'] else '[]'}\t{text(v['unique_id'])}"
         f"\t{v['priority']}\t{v['required_responses']}\n"
         for task_id, v in zip(ids, values, strict=True)
     ]

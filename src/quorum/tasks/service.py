@@ -326,35 +326,39 @@ def new_tasks_values(
     params_model = get_task_type(project.type).Params
     project_params = project.params
     defaults = {k: v for k, v in project_params.items() if k not in PROJECT_PARAM_EXTRAS}
-    results: dict[int, dict[str, Any] | Invalid] = {}
+    results: list[Any] = [None] * len(tasks)
     checked = []
     for index, (common, _) in enumerate(tasks):
-        try:
-            if common.callback_url is not None:
+        if common.callback_url is not None:
+            try:
                 check_callback_url(common.callback_url)
-        except Invalid as exc:
-            results[index] = exc
-        else:
-            checked.append(index)
+            except Invalid as exc:
+                results[index] = exc
+                continue
+        checked.append(index)
     params = _validate_each(
         params_model,
         [{**defaults, **_own_part(tasks[index][1])} for index in checked],
         whole="params",
     )
-    valid = []
+    valid, valid_params = [], []
     for index, outcome in zip(checked, params, strict=True):
         if isinstance(outcome, Invalid):
             results[index] = outcome
         else:
-            valid.append((index, outcome))
-    dumped = _list_adapter(params_model).dump_python(
-        [p for _, p in valid], mode="json", exclude_unset=True
-    )
-    org_id, project_id, task_type = project.org_id, project.id, project.type
-    batch_id = batch.id if batch else None
+            valid.append(index)
+            valid_params.append(outcome)
+    dumped = _list_adapter(params_model).dump_python(valid_params, mode="json", exclude_unset=True)
+    shared = {
+        "org_id": project.org_id,
+        "project_id": project.id,
+        "batch_id": batch.id if batch else None,
+        "type": project.type,
+        "response": None,
+    }
     extra_instruction = project_params.get("instruction", "")
     default_responses = project.required_responses
-    for (index, _), params_json in zip(valid, dumped, strict=True):
+    for index, params_json in zip(valid, dumped, strict=True):
         common = tasks[index][0]
         instruction = common.instruction
         if extra_instruction:
@@ -362,13 +366,9 @@ def new_tasks_values(
                 f"{instruction}\n\n{extra_instruction}" if instruction else extra_instruction
             )
         results[index] = {
-            "org_id": org_id,
-            "project_id": project_id,
-            "batch_id": batch_id,
-            "type": task_type,
+            **shared,
             "instruction": instruction,
             "params": params_json,
-            "response": None,
             "callback_url": common.callback_url,
             "metadata_": common.metadata,
             "tags": common.tags,
@@ -376,7 +376,7 @@ def new_tasks_values(
             "priority": common.priority,
             "required_responses": common.required_responses or default_responses,
         }
-    return [results[index] for index in range(len(tasks))]
+    return results
 
 
 def _common_part(body: dict[str, Any]) -> dict[str, Any]:

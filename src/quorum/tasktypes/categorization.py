@@ -40,13 +40,19 @@ class CategorizationParams(Strict):
 
     @model_validator(mode="after")
     def _one_ontology(self) -> "CategorizationParams":
-        if (self.categories is None) == (self.taxonomies is None):
+        # Runs once per task of a bulk import: a categories list is checked in place.
+        categories, taxonomies = self.categories, self.taxonomies
+        if (categories is None) == (taxonomies is None):
             raise ValueError("give exactly one of categories or taxonomies")
+        if categories is not None:
+            if len(set(categories)) != len(categories):
+                raise ValueError("categories has duplicate choices")
+            return self
+        if not taxonomies:
+            raise ValueError("taxonomies must not be empty")
         for name, choices in self.ontologies().items():
             if len(set(choices)) != len(choices):
                 raise ValueError(f"{name} has duplicate choices")
-        if self.taxonomies is not None and not self.taxonomies:
-            raise ValueError("taxonomies must not be empty")
         return self
 
     def ontologies(self) -> dict[str, list[str]]:
