@@ -3,6 +3,7 @@
 import csv
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from quorum.db import transaction
+from quorum.db.base import utcnow
 from quorum.tasks import ingest
 from quorum.tasks.models import Project, Task
 from tests.delivery.conftest import write_jsonl
@@ -47,6 +49,21 @@ def test_jsonl_import_is_idempotent_on_unique_id(cli, tenant, sessions, tmp_path
     rows = task_rows(sessions, tenant.org_id)
     assert [uid for uid, _ in rows] == [f"row-{i}" for i in range(50)]
     assert rows[0][1] == {"attachment": "text 0", "categories": ["+", "-"]}
+
+
+def test_imported_tasks_are_stamped_with_the_time_they_went_in(tenant, sessions):
+    categorization_project(tenant)
+    before = utcnow()
+    rows = list(enumerate(({"attachment": "t", "unique_id": str(i)} for i in range(5)), 1))
+    ingest.run_import(sessions, org_id=tenant.org_id, project="sentiment", rows=rows, chunk_rows=2)
+    with transaction(sessions) as db:
+        stamps = db.execute(
+            select(Task.created_at, Task.updated_at).where(Task.org_id == tenant.org_id)
+        ).all()
+    assert len(stamps) == 5
+    for created_at, updated_at in stamps:
+        assert created_at == updated_at
+        assert before - timedelta(seconds=1) <= created_at <= utcnow()
 
 
 def test_bad_rows_are_reported_with_their_line_and_the_rest_go_in(cli, tenant, sessions, tmp_path):

@@ -374,14 +374,13 @@ def _insert(
 
     ``alone``: the transaction holds nothing else, so it may be rolled back and redone.
     """
-    now = utcnow()
     ids = _sequential_ids(len(values))
     connection = db.connection()
     if connection.dialect.name == "postgresql":
-        data = _copy_data(values, ids, now, is_test)
+        data = _copy_data(values, ids, is_test)
         return _copy_new(db, data) if alone else _copy_skipping_taken(connection, data)
     dumps = json.dumps
-    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
     records = [
         (
             task_id,
@@ -414,6 +413,7 @@ def _insert(
 
 
 # COPY's columns: first those a chunk shares (written once per chunk), then each task's own.
+# created_at and updated_at are left to the database's default, now(): the chunk's transaction.
 COPY_CHUNK_COLUMNS = (
     "org_id",
     "project_id",
@@ -421,8 +421,6 @@ COPY_CHUNK_COLUMNS = (
     "type",
     "status",
     "is_test",
-    "created_at",
-    "updated_at",
 )
 COPY_ROW_COLUMNS = (
     "id",
@@ -451,7 +449,7 @@ def _copy_json(value: Any) -> str:
     return to_json(value).decode().replace("\\", "\\\\")
 
 
-def _copy_data(values: list[dict[str, Any]], ids: list[str], now: Any, is_test: bool) -> bytes:
+def _copy_data(values: list[dict[str, Any]], ids: list[str], is_test: bool) -> bytes:
     """A chunk of new tasks in COPY's text format, ``COPY_COLUMNS`` per line.
 
     Built as one string with the chunk's shared columns written once: formatting it costs the
@@ -466,8 +464,6 @@ def _copy_data(values: list[dict[str, Any]], ids: list[str], now: Any, is_test: 
         first["type"],
         "pending",
         "t" if is_test else "f",
-        now.isoformat(),
-        now.isoformat(),
     ]
     prefix = "\t".join(shared)
     text, as_json = _copy_text, _copy_json

@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -99,6 +100,11 @@ class Task(Base):
     is_test: Mapped[bool] = mapped_column(default=False)
     customer_review_status: Mapped[str | None] = mapped_column(String(20))
     callback_succeeded: Mapped[bool | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The database's clock too: bulk imports leave both out of COPY (parsing two timestamps is
+    # about a twentieth of PostgreSQL's work per task), so they are when the chunk's transaction
+    # began.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
     completed_at: Mapped[datetime | None]
