@@ -340,22 +340,24 @@ _OWN_ASSIGNMENT = (
     .execution_options(populate_existing=True)
 )
 
-# The task of one of the worker's assignments, locked (tasks are always locked before their
-# assignments, so that two submits on one task cannot deadlock), with its gold record if any.
-# Its project and quality settings come along for the rest of the submit (consolidation, pay,
-# the callback) to find in the session.
-_LOCK_TASK_OF = (
-    select(Task, GoldTask.id, Project, ProjectQuality)
+# One of the worker's assignments and its task, both locked, with the task's gold record if any.
+# The task's row is locked before the assignment's (its table comes first), as everywhere, so
+# that two submits on one task cannot deadlock. Its project and quality settings come along for
+# the rest of the submit (consolidation, pay, the callback) to find in the session.
+_LOCK_ASSIGNMENT_AND_TASK = (
+    select(Task, Assignment, GoldTask.id, Project, ProjectQuality)
+    .join(
+        Assignment,
+        and_(
+            Assignment.task_id == Task.id,
+            Assignment.id == bindparam("assignment_id"),
+            Assignment.worker_id == _WORKER,
+        ),
+    )
     .join(Project, Project.id == Task.project_id)
     .outerjoin(GoldTask, GoldTask.task_id == Task.id)
     .outerjoin(ProjectQuality, ProjectQuality.project_id == Task.project_id)
-    .where(
-        Task.id
-        == select(Assignment.task_id)
-        .where(Assignment.id == bindparam("assignment_id"), Assignment.worker_id == _WORKER)
-        .scalar_subquery()
-    )
-    .with_for_update(of=Task)
+    .with_for_update(of=[Task, Assignment])
     .execution_options(populate_existing=True)
 )
 
@@ -392,13 +394,12 @@ def submit(
     """
     now = now or utcnow()
     locked = db.execute(
-        _LOCK_TASK_OF, {"assignment_id": assignment_id, "worker_id": worker_id}
+        _LOCK_ASSIGNMENT_AND_TASK, {"assignment_id": assignment_id, "worker_id": worker_id}
     ).first()
     if locked is None:
         raise NotFound(f"no assignment {assignment_id!r}")
-    task, gold_id, project, stored_settings = locked
+    task, assignment, gold_id, project, stored_settings = locked
     quality.settings_of(db, project=project, stored=stored_settings)
-    assignment = _own_assignment(db, worker_id=worker_id, assignment_id=assignment_id)
     gold = quality.gold_for_task(db, task_id=task.id) if gold_id is not None else None
     if task.status != "pending" and gold is None:
         raise Conflict(f"task {task.id} is {task.status}; your response was not recorded")
@@ -425,7 +426,7 @@ def submit(
         payouts.earn(db, assignment_ids=[assignment.id])
         completed = task.required_responses == 1
     else:
-        completed = _complete_if_done(db, task=task)
+        completed = _complete_if_done(db, task=task, answer=assignment)
     return SubmitResult(
         assignment_id=assignment.id,
         task_id=task.id,
@@ -442,10 +443,16 @@ _SUBMITTED_TO = (
 )
 
 
-def _complete_if_done(db: Session, *, task: Task) -> bool:
+def _complete_if_done(db: Session, *, task: Task, answer: Assignment) -> bool:
     """With every required response in, hand them to the review workflow (which consolidates,
-    grows redundancy, opens review or completes the task and earns the pay)."""
-    submitted = list(db.scalars(_SUBMITTED_TO, {"task_id": task.id}))
+    grows redundancy, opens review or completes the task and earns the pay).
+
+    A task needing one response has exactly the one just submitted: it held the task's only room.
+    """
+    if task.required_responses == 1:
+        submitted = [answer]
+    else:
+        submitted = list(db.scalars(_SUBMITTED_TO, {"task_id": task.id}))
     if len(submitted) < task.required_responses:
         return False
     return workflow.responses_in(db, task=task, submitted=submitted)

@@ -66,10 +66,14 @@ _gold_draw = random.Random()
 # Settings
 
 
+def _upsert(db: Session) -> Any:
+    """The dialect's INSERT, which can say what to do ON CONFLICT."""
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def _insert_if_missing(db: Session, model: type[Any], values: dict[str, Any]) -> None:
     """Insert a row unless its key exists: concurrent transactions may race to create it."""
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.execute(insert(model).values(**values).on_conflict_do_nothing())
+    db.execute(_upsert(db)(model).values(**values).on_conflict_do_nothing())
 
 
 _DEFAULTS_SEEN = "quality.defaults"
@@ -587,19 +591,17 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
     needs_more = confidence < settings.confidence_target and len(submitted) < settings.max_responses
     if needs_more:
         task.required_responses = len(submitted) + 1
-    row = db.get(TaskConfidence, task.id)
-    if row is None:
-        db.add(
-            TaskConfidence(
-                task_id=task.id,
-                project_id=task.project_id,
-                confidence=confidence,
-                responses=len(submitted),
-            )
-        )
-    else:
-        row.confidence, row.responses = confidence, len(submitted)
+    _record_confidence(db, task=task, confidence=confidence, responses=len(submitted))
     return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
+
+
+def _record_confidence(db: Session, *, task: Task, confidence: float, responses: int) -> None:
+    """Write the task's confidence in one statement, whether or not it had one (a task asking
+    for more responses is consolidated again with each)."""
+    table = TaskConfidence.__table__
+    values = {"confidence": confidence, "responses": responses, "updated_at": utcnow()}
+    statement = _upsert(db)(table).values(task_id=task.id, project_id=task.project_id, **values)
+    db.execute(statement.on_conflict_do_update(index_elements=[table.c.task_id], set_=values))
 
 
 def consolidation_lag(db: Session) -> dict[str, int]:

@@ -23,10 +23,12 @@ from quorum.tasks import service as tasks
 from quorum.tasks.models import Task
 
 # Leases still open on a task that has all its answers are past their time (live leases and
-# answers never exceed what the task needs).
+# answers never exceed what the task needs). A Core statement: no assignment the session holds
+# can be one of them, so the ORM has nothing to synchronize.
+_assignment = Assignment.__table__
 _EXPIRE_LEASES_OF = (
-    update(Assignment)
-    .where(Assignment.task_id == bindparam("of_task"), Assignment.state == "active")
+    update(_assignment)
+    .where(_assignment.c.task_id == bindparam("of_task"), _assignment.c.state == "active")
     .values(state="expired")
 )
 
