@@ -27,6 +27,7 @@ from quorum.accounts import service as accounts
 from quorum.db import create_db_engine, new_id, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.db.session import normalize_url
+from quorum.payouts import service as payouts
 from quorum.tasks import service as tasks_service
 from quorum.tasks.models import Task
 from quorum.tasks.schemas import ProjectCreate
@@ -61,7 +62,8 @@ def drop_database(admin_url: str, url: str) -> None:
 
 
 def seed(url: str, *, tasks: int, workers: int, redundancy: int) -> list[str]:
-    """An organization, a project with N tasks and K member workers; returns their tokens."""
+    """An organization, a paying project with N tasks and K member workers; returns their
+    tokens."""
     engine = create_db_engine(url)
     upgrade(engine)
     with transaction(session_factory(engine)) as db:
@@ -72,6 +74,8 @@ def seed(url: str, *, tasks: int, workers: int, redundancy: int) -> list[str]:
         workforce.configure_project(
             db, org_id=org.id, project="bench", data=ProjectWorkforceUpdate(access="members")
         )
+        # Paid work, as for real: each submit writes pending pay, each completion earns it.
+        payouts.set_project_rate(db, org_id=org.id, project="bench", cents=5)
         now = datetime.now(UTC)
         rows = [
             {

@@ -13,9 +13,8 @@ never see public workers in their runs and the platform never pays a private wor
 
 import csv
 import io
-from typing import Any
 
-from sqlalchemy import Exists, Select, bindparam, case, func, insert, select
+from sqlalchemy import ColumnElement, Exists, Select, String, bindparam, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,8 +81,9 @@ def pay_rates(db: Session, *, org_id: str) -> PayRatesRead:
     return PayRatesRead(projects=dict(projects.all()), task_types=dict(types.all()))
 
 
-def _rate_of(project_ids: Any) -> Select[tuple[str, int]]:
-    """Each project's pay per response: its own rate, else its task type's, else 0."""
+def _rate_of(which: ColumnElement[bool]) -> Select[tuple[str, int]]:
+    """Each project's pay per response (of the projects ``which`` selects): its own rate, else
+    its task type's, else 0."""
     return (
         select(Project.id, func.coalesce(ProjectPayRate.cents, TaskTypePayRate.cents, 0))
         .outerjoin(ProjectPayRate, ProjectPayRate.project_id == Project.id)
@@ -92,18 +92,20 @@ def _rate_of(project_ids: Any) -> Select[tuple[str, int]]:
             (TaskTypePayRate.org_id == Project.org_id)
             & (TaskTypePayRate.task_type == Project.type),
         )
-        .where(Project.id.in_(project_ids))
+        .where(which)
     )
 
 
 def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
     """What a response pays now on each project."""
-    return {project_id: cents for project_id, cents in db.execute(_rate_of(project_ids))}
+    return {
+        project_id: cents for project_id, cents in db.execute(_rate_of(Project.id.in_(project_ids)))
+    }
 
 
 # A submit writes its pending pay at the project's current rate in one statement (hot path).
 _PENDING_COLUMNS = ("id", "org_id", "worker_id", "kind", "assignment_id", "note", "created_at")
-_RATE = _rate_of(bindparam("project_id", expanding=True)).subquery()
+_RATE = _rate_of(Project.id == bindparam("project_id", type_=String)).subquery()
 _RECORD_PENDING = (
     insert(LedgerEntry.__table__)
     .from_select(
@@ -125,7 +127,7 @@ def record_submission(db: Session, *, assignment: Assignment) -> int:
     return db.execute(
         _RECORD_PENDING,
         {
-            "project_id": [assignment.project_id],
+            "project_id": assignment.project_id,
             "id": new_id(),
             "org_id": assignment.org_id,
             "worker_id": assignment.worker_id,
@@ -137,24 +139,39 @@ def record_submission(db: Session, *, assignment: Assignment) -> int:
     ).scalar_one()
 
 
-_PENDING_OF = select(LedgerEntry).where(
-    LedgerEntry.assignment_id.in_(bindparam("assignment_ids", expanding=True)),
-    LedgerEntry.kind == "pending",
-    LedgerEntry.cents > 0,
+_ledger = LedgerEntry.__table__
+_ADD_ENTRIES = insert(_ledger)
+_PENDING_OF = select(
+    _ledger.c.org_id, _ledger.c.worker_id, _ledger.c.assignment_id, _ledger.c.cents
+).where(
+    _ledger.c.assignment_id.in_(bindparam("assignment_ids", expanding=True)),
+    _ledger.c.kind == "pending",
+    _ledger.c.cents > 0,
 )
 
 
 def earn(db: Session, *, assignment_ids: list[str]) -> None:
     """Turn the pending pay of accepted responses into earnings (reversal plus earned entry)."""
-    pending = db.scalars(_PENDING_OF, {"assignment_ids": assignment_ids}).all()
-    for entry in pending:
-        common = {
-            "org_id": entry.org_id,
-            "worker_id": entry.worker_id,
-            "assignment_id": entry.assignment_id,
+    pending = db.execute(_PENDING_OF, {"assignment_ids": assignment_ids}).all()
+    if not pending:
+        return
+    now = utcnow()
+    entries = [
+        {
+            "id": new_id(),
+            "org_id": org_id,
+            "worker_id": worker_id,
+            "assignment_id": assignment_id,
+            "payout_run_id": None,
+            "created_at": now,
+            "kind": kind,
+            "cents": sign * cents,
+            "note": note,
         }
-        db.add(LedgerEntry(kind="pending", cents=-entry.cents, note="accepted", **common))
-        db.add(LedgerEntry(kind="earned", cents=entry.cents, note="task completed", **common))
+        for org_id, worker_id, assignment_id, cents in pending
+        for kind, sign, note in (("pending", -1, "accepted"), ("earned", 1, "task completed"))
+    ]
+    db.execute(_ADD_ENTRIES, entries)
 
 
 def adjust(db: Session, *, org_id: str, worker_id: str, data: AdjustmentCreate) -> LedgerEntry:

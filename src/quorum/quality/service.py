@@ -15,7 +15,7 @@ import krippendorff
 import numpy as np
 from pydantic import ValidationError
 from scipy.special import betainc
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -350,6 +350,12 @@ def _trust_row(db: Session, *, project_id: str, worker_id: str) -> WorkerTrust:
     return row
 
 
+_TRUST_ROWS = select(WorkerTrust).where(
+    WorkerTrust.project_id == bindparam("project_id"),
+    WorkerTrust.worker_id.in_(bindparam("worker_ids", expanding=True)),
+)
+
+
 def _trust_rows_read_only(
     db: Session, *, project_id: str, worker_ids: list[str]
 ) -> list[WorkerTrust]:
@@ -357,11 +363,7 @@ def _trust_rows_read_only(
     of them, so completions of tasks that share workers never wait on each other."""
     found = {
         row.worker_id: row
-        for row in db.scalars(
-            select(WorkerTrust).where(
-                WorkerTrust.project_id == project_id, WorkerTrust.worker_id.in_(worker_ids)
-            )
-        )
+        for row in db.scalars(_TRUST_ROWS, {"project_id": project_id, "worker_ids": worker_ids})
     }
     newcomer = {"trust": beta_trust(), "em_labels": 0, "confusion": None}
     return [found.get(w) or WorkerTrust(worker_id=w, **newcomer) for w in worker_ids]
@@ -595,13 +597,34 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
     return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
 
 
-def _record_confidence(db: Session, *, task: Task, confidence: float, responses: int) -> None:
-    """Write the task's confidence in one statement, whether or not it had one (a task asking
-    for more responses is consolidated again with each)."""
+def _confidence_upsert(dialect: Any) -> Any:
     table = TaskConfidence.__table__
-    values = {"confidence": confidence, "responses": responses, "updated_at": utcnow()}
-    statement = _upsert(db)(table).values(task_id=task.id, project_id=task.project_id, **values)
-    db.execute(statement.on_conflict_do_update(index_elements=[table.c.task_id], set_=values))
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.task_id],
+        set_={name: statement.excluded[name] for name in ("confidence", "responses", "updated_at")},
+    )
+
+
+# Whether or not the task had a confidence (a task asking for more responses is consolidated
+# again with each), one statement writes it.
+_RECORD_CONFIDENCE = {
+    "postgresql": _confidence_upsert(postgresql),
+    "sqlite": _confidence_upsert(sqlite),
+}
+
+
+def _record_confidence(db: Session, *, task: Task, confidence: float, responses: int) -> None:
+    db.execute(
+        _RECORD_CONFIDENCE[db.get_bind().dialect.name],
+        {
+            "task_id": task.id,
+            "project_id": task.project_id,
+            "confidence": confidence,
+            "responses": responses,
+            "updated_at": utcnow(),
+        },
+    )
 
 
 def consolidation_lag(db: Session) -> dict[str, int]:
