@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from queue import SimpleQueue
 from typing import Any
@@ -33,6 +34,9 @@ from quorum.tasks.service import new_tasks_values, parse_task_commons, task_home
 
 SOURCE_FORMATS = ("jsonl", "csv", "parquet", "hf")
 CHUNK_ROWS = 10_000
+# Rows validated and formatted at a time, so that a part's objects are still in the CPU's caches
+# at each step: in parts of 10,000 rows, the same work costs the client about 40 % more CPU.
+PART_ROWS = 200
 # Chunks inserted at once, each on its own connection: PostgreSQL's per-row insert work (heap,
 # indexes, the foreign-key check) then runs on as many cores.
 STREAMS = 2
@@ -231,11 +235,13 @@ def apply_mapping(row: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any
 # Validation and insertion
 
 
-def _sequential_ids(count: int) -> list[str]:
-    """Ids for a chunk of new tasks: creation-ordered like ``new_id``, and in file order."""
-    millis = int(time.time() * 1000)
-    start = int.from_bytes(os.urandom(6)) % (2**48 - count)
-    first = millis << 48 | start  # 12 hex digits of time, then 12 of the counter
+def _first_id() -> int:
+    """The first of a chunk's task ids, as a number: 48 bits of milliseconds, like ``new_id``,
+    then a counter from a random start under 2**47 (so it never runs into the next millisecond)."""
+    return int(time.time() * 1000) << 48 | int.from_bytes(os.urandom(6)) >> 1
+
+
+def _ids(first: int, count: int) -> list[str]:
     return [f"{number:024x}" for number in range(first, first + count)]
 
 
@@ -334,8 +340,10 @@ def import_rows(
 ) -> ImportReport:
     """Validate rows and insert the good ones in the caller's transaction."""
     destination = _destination(db, org_id, project, batch, mapping, blobs, relative_to)
-    good, report = destination.check(rows)
-    return _insert_checked(db, good, report, is_test=is_test)
+    chunk = _Chunk(db.get_bind().dialect.name, is_test=is_test)
+    rows = list(rows)
+    chunk.add(len(rows), *destination.check(rows))
+    return _insert_chunk(db, chunk)
 
 
 def _destination(
@@ -351,37 +359,69 @@ def _destination(
     return _Destination(home, home_batch, mapping, blobs, relative_to)
 
 
-def _insert_checked(
-    db: Session,
-    good: list[dict[str, Any]],
-    report: ImportReport,
-    *,
-    is_test: bool = False,
-    alone: bool = False,
-) -> ImportReport:
-    """Insert a checked chunk's good rows; its report with what was created or already there."""
-    if good:
-        created = _insert(db, good, is_test=is_test, alone=alone)
+@dataclass
+class _Chunk:
+    """Rows on their way into one transaction: the new tasks as the database's fast path takes
+    them (COPY text on PostgreSQL, parameter rows on SQLite), made part by part."""
+
+    dialect: str
+    is_test: bool = False
+    rows: int = 0
+    good: int = 0
+    data: list[Any] = field(default_factory=list)
+    report: ImportReport = field(default_factory=ImportReport)
+    first_id: int = field(default_factory=_first_id)
+
+    def add(self, rows: int, good: list[dict[str, Any]], checked: ImportReport) -> None:
+        """Take a checked part of ``rows`` rows; its good ones are formatted at once."""
+        if good:
+            ids = _ids(self.first_id + self.good, len(good))
+            if self.dialect == "postgresql":
+                self.data.append(_copy_data(good, ids, self.is_test))
+            else:
+                self.data.extend(_sqlite_records(good, ids, self.is_test))
+        self.rows += rows
+        self.good += len(good)
+        self.report.add(checked)
+
+    def following(self) -> "_Chunk":
+        """The next chunk of the import, whose ids sort after this one's (even within the same
+        millisecond)."""
+        return _Chunk(self.dialect, first_id=max(_first_id(), self.first_id + self.good))
+
+
+def _insert_chunk(db: Session, chunk: _Chunk, *, alone: bool = False) -> ImportReport:
+    """Insert a chunk's new tasks; its report with what was created or already there."""
+    report = chunk.report
+    if chunk.good:
+        created = _insert(db, chunk.data, alone=alone)
         report.created += created
-        report.existing += len(good) - created
+        report.existing += chunk.good - created
     return report
 
 
-def _insert(
-    db: Session, values: list[dict[str, Any]], *, is_test: bool, alone: bool = False
-) -> int:
+def _insert(db: Session, data: list[Any], *, alone: bool = False) -> int:
     """Insert new tasks, skipping taken unique_ids; how many were created.
 
     ``alone``: the transaction holds nothing else, so it may be rolled back and redone.
     """
-    ids = _sequential_ids(len(values))
     connection = db.connection()
     if connection.dialect.name == "postgresql":
-        data = _copy_data(values, ids, is_test)
         return _copy_new(db, data) if alone else _copy_skipping_taken(connection, data)
+    columns = ", ".join(INSERT_COLUMNS)
+    marks = ", ".join("?" for _ in INSERT_COLUMNS)
+    result = connection.exec_driver_sql(
+        f"INSERT INTO task ({columns}) VALUES ({marks}) ON CONFLICT (org_id, unique_id) DO NOTHING",
+        data,
+    )
+    return result.rowcount
+
+
+def _sqlite_records(values: list[dict[str, Any]], ids: list[str], is_test: bool) -> list[Any]:
+    """New tasks as SQLite's parameter rows, ``INSERT_COLUMNS`` each."""
     dumps = json.dumps
     stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
-    records = [
+    return [
         (
             task_id,
             v["org_id"],
@@ -403,13 +443,6 @@ def _insert(
         )
         for task_id, v in zip(ids, values, strict=True)
     ]
-    columns = ", ".join(INSERT_COLUMNS)
-    marks = ", ".join("?" for _ in INSERT_COLUMNS)
-    result = connection.exec_driver_sql(
-        f"INSERT INTO task ({columns}) VALUES ({marks}) ON CONFLICT (org_id, unique_id) DO NOTHING",
-        records,
-    )
-    return result.rowcount
 
 
 # COPY's columns: first those a chunk shares (written once per chunk), then each task's own.
@@ -450,9 +483,9 @@ def _copy_json(value: Any) -> str:
 
 
 def _copy_data(values: list[dict[str, Any]], ids: list[str], is_test: bool) -> bytes:
-    """A chunk of new tasks in COPY's text format, ``COPY_COLUMNS`` per line.
+    """New tasks of one project in COPY's text format, ``COPY_COLUMNS`` per line.
 
-    Built as one string with the chunk's shared columns written once: formatting it costs the
+    Built as one string with the shared columns formatted once: formatting it costs the
     client about 2 us a task, where psycopg's per-value ``write_row`` costs several times that.
     JSON from pydantic-core holds no raw newline nor tab, so only its backslashes need escaping.
     """
@@ -478,7 +511,7 @@ def _copy_data(values: list[dict[str, Any]], ids: list[str], is_test: bool) -> b
     return "".join(lines).encode()
 
 
-def _copy_new(db: Session, data: bytes) -> int:
+def _copy_new(db: Session, data: list[bytes]) -> int:
     """COPY a chunk straight into ``task`` in its own transaction; how many were created.
 
     The cheap path for new tasks (a fresh import): no scratch table, no second insert. When a
@@ -489,7 +522,8 @@ def _copy_new(db: Session, data: bytes) -> int:
     try:
         cursor = db.connection().connection.driver_connection.cursor()
         with cursor.copy(f"COPY task ({COPY_COLUMNS}) FROM STDIN") as copy:
-            copy.write(data)
+            for part in data:
+                copy.write(part)
         return cursor.rowcount
     except (UniqueViolation, DeadlockDetected):
         db.rollback()
@@ -504,7 +538,7 @@ def _copy_new(db: Session, data: bytes) -> int:
                 raise
 
 
-def _copy_skipping_taken(connection: Any, data: bytes) -> int:
+def _copy_skipping_taken(connection: Any, data: list[bytes]) -> int:
     """COPY a chunk into a scratch table, then INSERT … ON CONFLICT DO NOTHING from it.
 
     Safe in any transaction and against any concurrent writer, at about 4 us a task more than
@@ -515,7 +549,8 @@ def _copy_skipping_taken(connection: Any, data: bytes) -> int:
         "CREATE TEMPORARY TABLE IF NOT EXISTS task_import (LIKE task INCLUDING DEFAULTS)"
     )
     with cursor.copy(f"COPY task_import ({COPY_COLUMNS}) FROM STDIN") as copy:
-        copy.write(data)
+        for part in data:
+            copy.write(part)
     cursor.execute(
         f"INSERT INTO task ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM task_import "
         "ON CONFLICT (org_id, unique_id) DO NOTHING"
@@ -525,15 +560,15 @@ def _copy_skipping_taken(connection: Any, data: bytes) -> int:
     return created
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    chunk: list[Row] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _parts(rows: Iterable[Row], chunk_rows: int, part_rows: int) -> Iterator[list[Row]]:
+    """Rows in parts of at most ``part_rows``; no part crosses a multiple of ``chunk_rows``."""
+    remaining = iter(rows)
+    while True:
+        for start in range(0, chunk_rows, part_rows):
+            part = list(islice(remaining, min(part_rows, chunk_rows - start)))
+            if not part:
+                return
+            yield part
 
 
 def run_import(
@@ -552,7 +587,8 @@ def run_import(
 ) -> ImportReport:
     """Import a whole source: a transaction per chunk, or one for everything when ``atomic``.
 
-    Chunks are validated here while earlier ones are inserted by other threads: on PostgreSQL
+    Chunks are validated and formatted here, ``PART_ROWS`` rows at a time, while earlier ones are
+    inserted by other threads: on PostgreSQL
     ``STREAMS`` chunks at once, each committed on its own connection (an atomic import, and
     SQLite, have one). An atomic import with any rejected row is rolled back and reports
     ``created == 0``.
@@ -568,10 +604,10 @@ def run_import(
         for inserter in inserters:
             idle.put(inserter)
 
-        def insert(good: list[dict[str, Any]], checked: ImportReport) -> ImportReport:
+        def insert(chunk: _Chunk) -> ImportReport:
             inserter = idle.get()
             try:
-                report = _insert_checked(inserter, good, checked, alone=not atomic)
+                report = _insert_chunk(inserter, chunk, alone=not atomic)
                 if not atomic:
                     inserter.commit()
                 return report
@@ -580,11 +616,20 @@ def run_import(
 
         with ThreadPoolExecutor(max_workers=len(inserters)) as pool:
             inserting: deque[tuple[Future[ImportReport], int]] = deque()
-            for chunk in _chunks(rows, chunk_rows):
-                good, checked = destination.check(chunk)
+
+            def submit(chunk: _Chunk) -> None:
                 if len(inserting) == len(inserters):
                     _finish(report, *inserting.popleft(), on_progress)
-                inserting.append((pool.submit(insert, good, checked), len(chunk)))
+                inserting.append((pool.submit(insert, chunk), chunk.rows))
+
+            chunk = _Chunk(session.get_bind().dialect.name)
+            for part in _parts(rows, chunk_rows, min(PART_ROWS, chunk_rows)):
+                chunk.add(len(part), *destination.check(part))
+                if chunk.rows == chunk_rows:
+                    submit(chunk)
+                    chunk = chunk.following()
+            if chunk.rows:
+                submit(chunk)
             while inserting:
                 _finish(report, *inserting.popleft(), on_progress)
         if atomic and report.rejected:
