@@ -126,6 +126,16 @@ def test_each_bad_row_gets_the_reason_of_its_first_failing_step(tenant, sessions
     ]
 
 
+def test_blank_lines_are_skipped_but_keep_their_line_numbers(tmp_path):
+    source = write_jsonl(tmp_path / "rows.jsonl", [{"a": 1}, "", "  \t", "[1]", "{", {"b": 2}])
+    assert list(ingest.read_rows(source, "jsonl")) == [
+        (1, {"a": 1}),
+        (4, ingest.RowError(4, "a line must hold a JSON object")),
+        (5, ingest.RowError(5, "not valid JSON: EOF while parsing an object at line 2 column 0")),
+        (6, {"b": 2}),
+    ]
+
+
 def test_atomic_import_keeps_every_row_out_when_one_is_bad(cli, tenant, sessions, tmp_path):
     categorization_project(tenant)
     source = write_jsonl(tmp_path / "rows.jsonl", [{"attachment": "ok"}, {"attachment": ""}])
