@@ -66,14 +66,10 @@ _gold_draw = random.Random()
 # Settings
 
 
-def _upsert(db: Session) -> Any:
-    """The dialect's INSERT, which can say what to do ON CONFLICT."""
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _insert_if_missing(db: Session, model: type[Any], values: dict[str, Any]) -> None:
     """Insert a row unless its key exists: concurrent transactions may race to create it."""
-    db.execute(_upsert(db)(model).values(**values).on_conflict_do_nothing())
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
 _DEFAULTS_SEEN = "quality.defaults"
