@@ -1,7 +1,10 @@
 """Migrations build exactly the schema the models declare, on every backend."""
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 import quorum.models  # noqa: F401 (registers every table)
 from quorum.db import create_db_engine
@@ -27,3 +30,85 @@ def test_upgrade_twice_is_a_no_op(backend, fresh_database_url):
     upgrade(engine)
     assert is_current(engine)
     engine.dispose()
+
+
+def test_upgrading_keeps_the_rows_that_hang_off_rebuilt_tables(backend, fresh_database_url):
+    """SQLite rebuilds a table to alter it; with foreign keys on, dropping the old table would
+    fire ON DELETE CASCADE and take every assignment of every task with it."""
+    engine = create_db_engine(fresh_database_url(backend))
+    upgrade(engine, "0010")  # 0011 rebuilds ``task`` on SQLite
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    rows = {
+        "organization": {
+            "id": "org1",
+            "name": "acme",
+            "callback_auth_key": "k",
+            "callback_signing_secret": "s",
+            "created_at": now,
+        },
+        "project": {
+            "id": "proj1",
+            "org_id": "org1",
+            "name": "p",
+            "type": "categorization",
+            "params": "{}",
+            "param_history": "[]",
+            "required_responses": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "task": {
+            "id": "task1",
+            "org_id": "org1",
+            "project_id": "proj1",
+            "type": "categorization",
+            "status": "completed",
+            "instruction": "",
+            "params": '{"attachment": "a", "categories": ["x", "y"]}',
+            "metadata": "{}",
+            "tags": "[]",
+            "priority": 0,
+            "required_responses": 1,
+            "is_test": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+        "worker": {
+            "id": "worker1",
+            "email": "w@example.com",
+            "name": "w",
+            "locale": "en",
+            "languages": "[]",
+            "skills": "[]",
+            "status": "active",
+            "created_at": now,
+        },
+        "assignment": {
+            "id": "assign1",
+            "org_id": "org1",
+            "project_id": "proj1",
+            "task_id": "task1",
+            "worker_id": "worker1",
+            "state": "submitted",
+            "leased_at": now,
+            "leased_until": now,
+        },
+    }
+    with engine.begin() as connection:
+        for table, values in rows.items():
+            columns = ", ".join(values)
+            connection.execute(
+                text(f"INSERT INTO {table} ({columns}) VALUES (:{', :'.join(values)})"), values
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        kept = {
+            table: connection.execute(text(f"SELECT id FROM {table}")).scalars().all()
+            for table in rows
+        }
+        foreign_keys_on = (
+            backend != "sqlite" or connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        )
+    engine.dispose()
+    assert kept == {table: [values["id"]] for table, values in rows.items()}
+    assert foreign_keys_on

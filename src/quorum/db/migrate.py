@@ -33,7 +33,32 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
                 connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": ADVISORY_LOCK_ID})
                 connection.commit()
     else:
-        command.upgrade(config, revision)
+        _upgrade_sqlite(config, engine, revision)
+
+
+def _upgrade_sqlite(config: Config, engine: Engine, revision: str) -> None:
+    """Migrate with foreign keys off, as SQLite requires for altering tables.
+
+    SQLite alters a table by copying it and dropping the old one; with foreign keys on, that drop
+    fires every ON DELETE CASCADE pointing at it, and upgrading would delete the tasks of a
+    rebuilt ``project`` and the answers of a rebuilt ``task``. The pragma only takes effect
+    outside a transaction, so it is set on the bare connection; the keys are checked afterwards.
+    """
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+            dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.rollback()
+        except BaseException:
+            connection.invalidate()  # a connection without foreign keys never goes back to the pool
+            raise
+        driver.execute("PRAGMA foreign_keys=ON")
+    if dangling:
+        raise RuntimeError(f"migrating left rows with dangling foreign keys: {dangling[:5]}")
 
 
 def is_current(engine: Engine) -> bool:

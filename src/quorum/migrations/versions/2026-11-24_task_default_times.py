@@ -2,9 +2,8 @@
 
 Bulk imports on PostgreSQL leave both columns out of COPY: parsing two timestamps per row is
 about a twentieth of the database's work per imported task. Only PostgreSQL gets the defaults:
-SQLite cannot change a column's default without rebuilding the table (whose DROP, with foreign
-keys on, fires the ON DELETE actions of the tables that reference task), and its bulk path writes
-both columns.
+SQLite cannot change a column's default without copying the whole table, and its bulk path
+writes both columns.
 
 Revision ID: 0013
 Revises: 0012
