@@ -12,6 +12,7 @@ from quorum.dispatch.jobs import LeaseSweeper
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict
 from quorum.payouts import service as payouts
+from quorum.payouts.models import LedgerEntry
 from quorum.payouts.schemas import PayRateSet
 from tests.dispatch.conftest import categorization_project, staffed_project
 
@@ -122,3 +123,29 @@ def test_short_lease_over_http_comes_back(tenant, make_worker):
     late = slow.submit(stale["assignment_id"], GOOD)
     assert late.status_code == 409
     assert "handed to another worker" in late.json()["error"]
+
+
+def test_pay_remembered_by_a_rolled_back_submit_is_not_earned_later(sessions, two_workers_one_task):
+    """A submit remembers the pending pay it wrote so that completing the task earns it without a
+    query; a rollback must make the session forget it, or the pay would be earned twice."""
+    _, _, first, _ = two_workers_one_task
+    with transaction(sessions) as db:
+        lease = dispatch.next_task(db, worker=first)
+    with sessions() as db:
+        assignment = db.get_one(Assignment, lease.assignment_id)
+        assert payouts.record_submission(db, assignment=assignment) == 25
+        db.rollback()
+        with db.begin():
+            payouts.earn(db, assignment_ids=[lease.assignment_id])
+        entries = db.scalars(select(LedgerEntry.kind).where(LedgerEntry.worker_id == first.id))
+        assert list(entries) == []
+    with transaction(sessions) as db:
+        done = dispatch.submit(
+            db, worker_id=first.id, assignment_id=lease.assignment_id, response=GOOD
+        )
+    assert done.task_completed
+    with transaction(sessions) as db:
+        ledger = db.execute(
+            select(LedgerEntry.kind, LedgerEntry.cents).where(LedgerEntry.worker_id == first.id)
+        ).all()
+    assert sorted(ledger) == [("earned", 25), ("pending", -25), ("pending", 25)]

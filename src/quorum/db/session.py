@@ -3,10 +3,11 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 READ_SNAPSHOT = "quorum_read_snapshot"
 
@@ -86,3 +87,23 @@ def read_snapshot(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session, session.begin():
         session.connection(execution_options={READ_SNAPSHOT: True})
         yield session
+
+
+_MEMOS = "quorum.transaction_memos"
+
+
+def transaction_memo(db: Session, name: str) -> dict[Any, Any]:
+    """A dict for what the current transaction learned about its own rows (what it wrote, what
+    it found missing), so that a later step of it need not ask the database again.
+
+    Forgotten whenever a transaction of the session ends, committed or rolled back: another
+    transaction may change what it says.
+    """
+    return db.info.setdefault(_MEMOS, {}).setdefault(name, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memos(session: Session, transaction: SessionTransaction) -> None:
+    # A flush runs in a subtransaction of its own: its end ends nothing the memos describe.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_MEMOS, None)

@@ -342,10 +342,10 @@ _OWN_ASSIGNMENT = (
 
 # One of the worker's assignments and its task, both locked, with the task's gold record if any.
 # The task's row is locked before the assignment's (its table comes first), as everywhere, so
-# that two submits on one task cannot deadlock. Its project and quality settings come along for
-# the rest of the submit (consolidation, pay, the callback) to find in the session.
+# that two submits on one task cannot deadlock. Its project, quality settings and the worker's
+# trust there come along for the rest of the submit (consolidation, pay, the callback).
 _LOCK_ASSIGNMENT_AND_TASK = (
-    select(Task, Assignment, GoldTask.id, Project, ProjectQuality)
+    select(Task, Assignment, GoldTask.id, Project, ProjectQuality, WorkerTrust)
     .join(
         Assignment,
         and_(
@@ -357,6 +357,10 @@ _LOCK_ASSIGNMENT_AND_TASK = (
     .join(Project, Project.id == Task.project_id)
     .outerjoin(GoldTask, GoldTask.task_id == Task.id)
     .outerjoin(ProjectQuality, ProjectQuality.project_id == Task.project_id)
+    .outerjoin(
+        WorkerTrust,
+        and_(WorkerTrust.project_id == Task.project_id, WorkerTrust.worker_id == _WORKER),
+    )
     .with_for_update(of=[Task, Assignment])
     .execution_options(populate_existing=True)
 )
@@ -398,8 +402,9 @@ def submit(
     ).first()
     if locked is None:
         raise NotFound(f"no assignment {assignment_id!r}")
-    task, assignment, gold_id, project, stored_settings = locked
+    task, assignment, gold_id, project, stored_settings, trust = locked
     quality.settings_of(db, project=project, stored=stored_settings)
+    quality.trust_loaded(db, project_id=task.project_id, worker_id=worker_id, row=trust)
     gold = quality.gold_for_task(db, task_id=task.id) if gold_id is not None else None
     if task.status != "pending" and gold is None:
         raise Conflict(f"task {task.id} is {task.status}; your response was not recorded")

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from quorum.db.base import utcnow
+from quorum.db import transaction_memo, utcnow
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
 from quorum.payouts import service as payouts
@@ -89,13 +89,13 @@ def _stored_settings(db: Session, *, project_id: str) -> ProjectQuality:
             },
         )
     # From now on the row answers, not the defaults remembered while it was missing.
-    db.info.get(_DEFAULTS_SEEN, {}).pop(project_id, None)
+    transaction_memo(db, _DEFAULTS_SEEN).pop(project_id, None)
     return db.get_one(ProjectQuality, project_id)
 
 
 def settings_for(db: Session, *, project_id: str) -> ProjectQuality:
     """The project's quality settings; defaults (no gold, fixed redundancy) until configured."""
-    remembered = db.info.get(_DEFAULTS_SEEN, {}).get(project_id)
+    remembered = transaction_memo(db, _DEFAULTS_SEEN).get(project_id)
     if remembered is not None:
         return remembered
     found = db.get(ProjectQuality, project_id)
@@ -107,13 +107,13 @@ def settings_for(db: Session, *, project_id: str) -> ProjectQuality:
 def settings_of(db: Session, *, project: Project, stored: ProjectQuality | None) -> ProjectQuality:
     """The settings of a project whose settings row (or its absence) the caller just loaded.
 
-    Defaults are remembered for the session, so that ``settings_for`` asks the database no more
-    (a submit asks several times, and an absent row, unlike a present one, is not kept in the
+    Defaults are remembered for the transaction, so that ``settings_for`` asks the database no
+    more (a submit asks several times, and an absent row, unlike a present one, is not kept in the
     session's identity map).
     """
     if stored is not None:
         return stored
-    remembered = db.info.setdefault(_DEFAULTS_SEEN, {})
+    remembered = transaction_memo(db, _DEFAULTS_SEEN)
     if project.id not in remembered:
         remembered[project.id] = ProjectQuality(
             project_id=project.id,
@@ -324,6 +324,7 @@ def record_gold_result(
 
 
 def _trust_row(db: Session, *, project_id: str, worker_id: str) -> WorkerTrust:
+    transaction_memo(db, _TRUST_SEEN).pop((project_id, worker_id), None)
     row = db.get(WorkerTrust, (project_id, worker_id))
     if row is None:
         org_id = db.scalar(select(Project.org_id).where(Project.id == project_id))
@@ -346,6 +347,15 @@ def _trust_row(db: Session, *, project_id: str, worker_id: str) -> WorkerTrust:
     return row
 
 
+_TRUST_SEEN = "quality.trust"
+
+
+def trust_loaded(db: Session, *, project_id: str, worker_id: str, row: WorkerTrust | None) -> None:
+    """Note the worker's trust record on the project (None: they have none yet), which the caller
+    just loaded, so that consolidating in this transaction does not ask for it again."""
+    transaction_memo(db, _TRUST_SEEN)[project_id, worker_id] = row
+
+
 _TRUST_ROWS = select(WorkerTrust).where(
     WorkerTrust.project_id == bindparam("project_id"),
     WorkerTrust.worker_id.in_(bindparam("worker_ids", expanding=True)),
@@ -357,10 +367,12 @@ def _trust_rows_read_only(
 ) -> list[WorkerTrust]:
     """The workers' records, unsaved defaults for newcomers: consolidating a task locks none
     of them, so completions of tasks that share workers never wait on each other."""
-    found = {
-        row.worker_id: row
-        for row in db.scalars(_TRUST_ROWS, {"project_id": project_id, "worker_ids": worker_ids})
-    }
+    seen = transaction_memo(db, _TRUST_SEEN)
+    found = {w: seen[project_id, w] for w in worker_ids if (project_id, w) in seen}
+    unseen = [w for w in worker_ids if w not in found]
+    if unseen:
+        query = {"project_id": project_id, "worker_ids": unseen}
+        found |= {row.worker_id: row for row in db.scalars(_TRUST_ROWS, query)}
     newcomer = {"trust": beta_trust(), "em_labels": 0, "confusion": None}
     return [found.get(w) or WorkerTrust(worker_id=w, **newcomer) for w in worker_ids]
 
