@@ -104,21 +104,19 @@ def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
 
 
 # A submit writes its pending pay at the project's current rate in one statement (hot path).
+_ledger = LedgerEntry.__table__
 _PENDING_COLUMNS = ("id", "org_id", "worker_id", "kind", "assignment_id", "note", "created_at")
 _RATE = _rate_of(Project.id == bindparam("project_id", type_=String)).subquery()
 _RECORD_PENDING = (
-    insert(LedgerEntry.__table__)
+    insert(_ledger)
     .from_select(
         [*_PENDING_COLUMNS, "cents"],
         select(
-            *(
-                bindparam(name, type_=LedgerEntry.__table__.c[name].type)
-                for name in _PENDING_COLUMNS
-            ),
+            *(bindparam(name, type_=_ledger.c[name].type) for name in _PENDING_COLUMNS),
             _RATE.c[1],
         ),
     )
-    .returning(LedgerEntry.__table__.c.cents)
+    .returning(_ledger.c.cents)
 )
 
 
@@ -149,7 +147,6 @@ def record_submission(db: Session, *, assignment: Assignment) -> int:
     return cents
 
 
-_ledger = LedgerEntry.__table__
 _ADD_ENTRIES = insert(_ledger)
 _PENDING_OF = select(
     _ledger.c.org_id, _ledger.c.worker_id, _ledger.c.assignment_id, _ledger.c.cents
@@ -163,11 +160,11 @@ _PENDING_OF = select(
 def earn(db: Session, *, assignment_ids: list[str]) -> None:
     """Turn the pending pay of accepted responses into earnings (reversal plus earned entry)."""
     written = transaction_memo(db, _PENDING_WRITTEN)
-    pending = [written[i] for i in assignment_ids if i in written]
+    # Remembered entries may pay nothing; the query leaves those out itself.
+    pending = [written[i] for i in assignment_ids if i in written and written[i][3] > 0]
     unseen = [i for i in assignment_ids if i not in written]
     if unseen:
         pending += db.execute(_PENDING_OF, {"assignment_ids": unseen}).all()
-    pending = [entry for entry in pending if entry[3] > 0]
     if not pending:
         return
     now = utcnow()
