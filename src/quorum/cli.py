@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from quorum.accounts import service as accounts
@@ -19,8 +18,6 @@ from quorum.accounts.schemas import Role
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.errors import DomainError
-from quorum.ops.logs import log_config
-from quorum.payouts import service as payouts
 from quorum.settings import get_settings
 
 app = typer.Typer(help="Quorum: open-source data labeling.", no_args_is_help=True)
@@ -41,6 +38,10 @@ def _engine():  # type: ignore[no-untyped-def]
 
 
 def _run_server(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from quorum.ops.logs import log_config
+
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker process writes its request metrics here; /metrics adds them all up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="quorum-metrics-")
@@ -186,6 +187,8 @@ def payouts_run(
     out: Annotated[Path, typer.Option(help="Where to write the run's CSV.")],
 ) -> None:
     """Pay every worker's settled balance; writes the CSV and prints the run id."""
+    from quorum.payouts import service as payouts
+
     with transaction(session_factory(_engine())) as db:
         organization = accounts.get_organization_by_name(db, name=org)
         run = payouts.run_payouts(db, org_id=organization.id)

@@ -20,7 +20,13 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema to ``revision`` (every head by default); safe when servers start at once."""
+    """Bring the schema to ``revision`` (every head by default); safe when servers start at once.
+
+    A database already at every head is left alone without loading the migration environment
+    (every model), which would cost a short command such as ``quorum import`` a tenth of a second.
+    """
+    if revision == "heads" and is_current(engine):
+        return
     config = alembic_config(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:

@@ -116,12 +116,13 @@ def _hf_arrow_files(path: Path, split: str) -> list[Path]:
 
 def count_rows(path: Path, fmt: str, *, split: str = "train") -> int:
     """How many rows the source holds, cheaply (for the progress bar)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if fmt == "parquet":
+        import pyarrow.parquet as pq
+
         return pq.ParquetFile(path).metadata.num_rows
     if fmt == "hf":
+        import pyarrow as pa
+
         total = 0
         for arrow_file in _hf_arrow_files(path, split):
             with pa.memory_map(str(arrow_file)) as source:

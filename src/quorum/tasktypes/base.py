@@ -25,11 +25,9 @@ from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Any, ClassVar, Generic, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from quorum.errors import Invalid
-from quorum.quality.aggregation import item_posterior, one_coin_likelihoods
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -139,6 +137,10 @@ def choice_confidence(
 ) -> float:
     """Posterior that ``chosen`` is right among ``options`` equally likely values, each answer
     right with its worker's trust and wrong evenly over the rest: categories' one-coin model."""
+    import numpy as np
+
+    from quorum.quality.aggregation import item_posterior, one_coin_likelihoods
+
     values = list(dict.fromkeys([chosen, *answers]))
     count = max(options, len(values))
     index = np.array([values.index(a) for a in answers], dtype=np.intp)

@@ -7,11 +7,9 @@ Quorum extension: when known, every shape must lie inside the image.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
-from shapely.geometry import LineString, Point, Polygon, box
-from shapely.geometry.base import BaseGeometry
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import (
@@ -22,6 +20,9 @@ from quorum.tasktypes.base import (
     register,
     weighted_vote,
 )
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 MATCH_THRESHOLD = 0.5
 POINT_TOLERANCE_PX = 10.0
@@ -145,7 +146,9 @@ class BoxAnnotation(_Shape):
     height: float = Field(gt=0)
     rotation: float = 0.0
 
-    def geometry(self) -> BaseGeometry:
+    def geometry(self) -> "BaseGeometry":
+        from shapely.geometry import box
+
         return box(self.left, self.top, self.left + self.width, self.top + self.height)
 
 
@@ -153,7 +156,9 @@ class PolygonAnnotation(_Shape):
     type: Literal["polygon"]
     vertices: list[Vertex] = Field(min_length=3)
 
-    def geometry(self) -> BaseGeometry:
+    def geometry(self) -> "BaseGeometry":
+        from shapely.geometry import Polygon
+
         return Polygon([(v.x, v.y) for v in self.vertices])
 
 
@@ -161,7 +166,9 @@ class LineAnnotation(_Shape):
     type: Literal["line"]
     vertices: list[Vertex] = Field(min_length=2)
 
-    def geometry(self) -> BaseGeometry:
+    def geometry(self) -> "BaseGeometry":
+        from shapely.geometry import LineString
+
         return LineString([(v.x, v.y) for v in self.vertices])
 
 
@@ -170,7 +177,9 @@ class PointAnnotation(_Shape):
     x: float
     y: float
 
-    def geometry(self) -> BaseGeometry:
+    def geometry(self) -> "BaseGeometry":
+        from shapely.geometry import Point
+
         return Point(self.x, self.y)
 
 
