@@ -1,7 +1,13 @@
 """Database plumbing shared by every domain: declarative base, engines, sessions, column types."""
 
 from quorum.db.base import Base, new_id, utcnow
-from quorum.db.session import create_db_engine, session_factory, transaction, transaction_memo
+from quorum.db.session import (
+    create_db_engine,
+    session_factory,
+    transaction,
+    transaction_memo,
+    write_through,
+)
 
 __all__ = [
     "Base",
@@ -11,4 +17,5 @@ __all__ = [
     "transaction",
     "transaction_memo",
     "utcnow",
+    "write_through",
 ]

@@ -5,9 +5,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Update, bindparam, create_engine, event, inspect, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 READ_SNAPSHOT = "quorum_read_snapshot"
 
@@ -107,3 +108,40 @@ def _forget_memos(session: Session, transaction: SessionTransaction) -> None:
     # A flush runs in a subtransaction of its own: its end ends nothing the memos describe.
     if transaction.parent is None or transaction.nested:
         session.info.pop(_MEMOS, None)
+
+
+_WRITE_THROUGH: dict[tuple[type, tuple[str, ...]], Update] = {}
+
+
+def write_through(db: Session, row: Any, **values: Any) -> None:
+    """Write these attributes of a loaded row now, by one UPDATE on its primary key, and record
+    them as its committed state, so that the unit of work has nothing left to flush for them.
+
+    For the paths every worker runs in a loop (submit, completion): a flush of one changed
+    object costs more than twice the CPU of a plain UPDATE. The statement for each class and
+    set of attributes is built once.
+    """
+    kind = type(row)
+    statement = _WRITE_THROUGH.get((kind, tuple(values)))
+    if statement is None:
+        mapper = inspect(kind)
+        table = mapper.local_table
+        (key,) = mapper.primary_key
+        columns = {name: mapper.columns[name] for name in values}
+        statement = (
+            update(table)
+            .where(key == bindparam("row_key", type_=key.type))
+            .values(
+                {
+                    column.name: bindparam(f"new_{name}", type_=column.type)
+                    for name, column in columns.items()
+                }
+            )
+        )
+        _WRITE_THROUGH[(kind, tuple(values))] = statement
+    db.execute(
+        statement,
+        {"row_key": inspect(row).identity[0], **{f"new_{n}": v for n, v in values.items()}},
+    )
+    for name, value in values.items():
+        set_committed_value(row, name, value)

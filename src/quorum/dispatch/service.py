@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from quorum.db.base import new_id, utcnow
+from quorum.db import new_id, utcnow, write_through
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.dispatch.models import Assignment
 from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitResult
@@ -419,11 +419,8 @@ def submit(
                 f"your lease on task {task.id} expired at {assignment.leased_until.isoformat()} "
                 "and the task was handed to another worker; your response was not recorded"
             )
-    assignment.state = "submitted"
-    assignment.finished_at = now
-    assignment.response = parsed
+    write_through(db, assignment, state="submitted", finished_at=now, response=parsed)
     pending = payouts.record_submission(db, assignment=assignment)
-    db.flush()
     if gold is not None:
         # A gold answer is scored at once and paid like any work; the gold task never completes,
         # but the reply says what it would say for real work, so it does not give the gold away.

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.callbacks import service as callbacks
-from quorum.db.base import utcnow
+from quorum.db import utcnow, write_through
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
 from quorum.tasks.models import Batch, Project, Task
@@ -479,10 +479,7 @@ def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) ->
     if task.status != "pending":
         raise Invalid(f"task {task.id} is {task.status}; only a pending task can complete")
     now = utcnow()
-    task.status = "completed"
-    task.response = response
-    task.completed_at = now
-    task.updated_at = now
+    write_through(db, task, status="completed", response=response, completed_at=now, updated_at=now)
     _enqueue_callback(db, task, "task.completed")
     _enqueue_batch_completed(db, task.batch_id)
     return task
