@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -59,11 +60,18 @@ MAX_PAGE = 100
 PICK_ATTEMPTS = 5
 
 
+def _constant(value: Any) -> ColumnElement[Any]:
+    """A value written into the SQL rather than bound: PostgreSQL plans a prepared statement
+    once for all executions (a generic plan) only when it can see the constants that select its
+    index and rows; the pick's generic plan with them bound took 30 ms instead of 0.15."""
+    return literal(value, literal_execute=True)
+
+
 def _live(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """An assignment that takes up room on its task: submitted, or leased and not expired."""
     return or_(
-        Assignment.state == "submitted",
-        and_(Assignment.state == "active", Assignment.leased_until > now),
+        Assignment.state == _constant("submitted"),
+        and_(Assignment.state == _constant("active"), Assignment.leased_until > now),
     )
 
 
@@ -160,7 +168,7 @@ _PICK = (
     .outerjoin(Batch, Batch.id == Task.batch_id)
     .where(
         Task.project_id.in_(bindparam("project_ids", expanding=True)),
-        Task.status == "pending",
+        Task.status == _constant("pending"),
         Task.is_test.is_(False),
         or_(Task.batch_id.is_(None), Batch.finalized_at.is_not(None)),
         ~select(Assignment.id)
@@ -175,7 +183,7 @@ _PICK = (
         Task.id.not_in(bindparam("skip", expanding=True)),
     )
     .order_by(Task.priority.desc(), Task.id)
-    .limit(1)
+    .limit(_constant(1))
     .with_for_update(of=Task.__table__, skip_locked=True)
 )
 
