@@ -3,7 +3,8 @@
 Writes N text (categorization) tasks as JSONL, imports them with ``quorum import`` (the direct
 database path: COPY), marks them completed with one UPDATE (setup, not timed), then exports them
 with ``quorum export`` to JSONL and to Parquet. Each step is its own process, timed from the
-outside; peak memory is that process's maximum resident set. Last line: one JSON object.
+outside; peak memory is that process's maximum resident set. Last line: one JSON object, with
+``cpu_probe_s``, the machine's speed when it ran (see ``_server.cpu_probe``).
 """
 
 import argparse
@@ -19,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import organization_key, scratch_database
+from _server import cpu_probe, organization_key, scratch_database
 from quorum.accounts import service as accounts
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.tasks import service as tasks
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 rows")
     options = parser.parse_args()
     rows = 100_000 if options.quick else options.rows
+    probe = cpu_probe()
 
     with scratch_database("postgresql") as database_url, tempfile.TemporaryDirectory() as folder:
         key = organization_key(database_url, "bulk")
@@ -132,6 +134,7 @@ def main() -> None:
                 "export_jsonl_rows_per_s": round(rates["jsonl"]),
                 "export_parquet_rows_per_s": round(rates["parquet"]),
                 "export_peak_mb": round(max(peaks)),
+                "cpu_probe_s": probe,
             }
         )
     )

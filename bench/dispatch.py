@@ -3,7 +3,8 @@
 Creates its own PostgreSQL database, loads N tasks and K workers, starts ``quorum serve`` (or
 uses ``--url``), and drives it from client processes, each running one asyncio coroutine per
 worker on uvloop over a keep-alive connection of its own. Prints cycles per second, latency
-percentiles of next and submit, and how many tasks were over-assigned; the last line is JSON.
+percentiles of next and submit, and how many tasks were over-assigned; the last line is JSON,
+with ``cpu_probe_s``, the machine's speed when it ran (see ``_server.cpu_probe``).
 """
 
 import argparse
@@ -25,6 +26,7 @@ import uvloop
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from _server import cpu_probe
 from quorum.accounts import service as accounts
 from quorum.db import create_db_engine, new_id, session_factory, transaction
 from quorum.db.migrate import upgrade
@@ -275,6 +277,7 @@ def main() -> None:
     if args.quick:
         args.tasks, args.seconds = 8_000, 20
 
+    probe = cpu_probe()
     url = args.db_url or create_database(args.admin_url)
     server = None
     try:
@@ -339,6 +342,7 @@ def main() -> None:
         "submit_p95_ms": round(percentile(submit_latencies, 0.95), 2),
         "submit_p99_ms": round(percentile(submit_latencies, 0.99), 2),
         "over_assigned": over_assigned,
+        "cpu_probe_s": probe,
     }
     print(
         f"{cycles} next+submit cycles in {elapsed:.1f} s by {args.workers} workers "
