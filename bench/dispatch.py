@@ -116,6 +116,12 @@ def seed(url: str, *, tasks: int, workers: int, redundancy: int) -> list[str]:
     return tokens
 
 
+REPLY_TIMEOUT_S = 60
+CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
+ASSIGNMENT_ID = re.compile(rb'"assignment_id":"([^"]+)"')
+ANSWER = json.dumps({"response": {"category": "good"}}).encode()
+
+
 class Connection:
     """One worker's keep-alive HTTP/1.1 connection: a request out, its reply read back.
 
@@ -139,19 +145,15 @@ class Connection:
             f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
-        header = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(header[9:12])
-        length = CONTENT_LENGTH.search(header)
-        reply = await self.reader.readexactly(int(length.group(1))) if length else b""
+        async with asyncio.timeout(REPLY_TIMEOUT_S):
+            header = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(header[9:12])
+            length = CONTENT_LENGTH.search(header)
+            reply = await self.reader.readexactly(int(length.group(1))) if length else b""
         return status, reply
 
     def close(self) -> None:
         self.writer.close()
-
-
-CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
-ASSIGNMENT_ID = re.compile(rb'"assignment_id":"([^"]+)"')
-ANSWER = json.dumps({"response": {"category": "good"}}).encode()
 
 
 async def simulate(base_url: str, tokens: list[str], deadline: float) -> dict[str, list[float]]:

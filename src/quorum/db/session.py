@@ -119,7 +119,8 @@ def write_through(db: Session, row: Any, **values: Any) -> None:
 
     For the paths every worker runs in a loop (submit, completion): a flush of one changed
     object costs more than twice the CPU of a plain UPDATE. The statement for each class and
-    set of attributes is built once.
+    set of attributes is built once. Columns' ``onupdate`` defaults are not applied: name them
+    (as completion names ``updated_at``).
     """
     kind = type(row)
     statement = _WRITE_THROUGH.get((kind, tuple(values)))
