@@ -18,8 +18,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
+    Connection,
     DateTime,
     Integer,
+    Select,
     Text,
     case,
     cast,
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from quorum.db.base import UTCDateTime
+from quorum.db.base import UTCDateTime, new_id
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasks.schemas import TaskRead
 from quorum.tasks.service import task_reads
@@ -181,9 +183,35 @@ class ExportSource:
             .order_by(Task.id)
             .execution_options(yield_per=self.chunk_rows)
         )
+        connection = self.db.connection()
+        if connection.dialect.name == "postgresql":
+            yield from _prefetched(_driver_rows(connection, query, self.chunk_rows))
+            return
         # Core rows, not ORM loading: these are plain values.
-        result = self.db.connection().execute(query)
-        yield from _prefetched(result.partitions())
+        yield from _prefetched(connection.execute(query).partitions())
+
+
+def _driver_rows(
+    connection: Connection, query: Select[Any], chunk_rows: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The query's rows as the driver's own tuples, from a server-side cursor, a chunk at a time.
+
+    SQLAlchemy's result layer (a ``Row`` per row) cost 1.4 us of the 3.1 us it took to fetch
+    one, and an export is bound by its client's CPU. The columns exports select (text, numbers,
+    booleans, naive times) come from psycopg as they would through SQLAlchemy.
+    """
+    dialect = connection.dialect
+    compiled = query.compile(dialect=dialect)
+    params = {}
+    for name, value in compiled.params.items():
+        process = compiled.binds[name].type.bind_processor(dialect)
+        params[name] = process(value) if process else value
+    driver = connection.connection.driver_connection
+    with driver.cursor(name=f"export_{new_id()}") as cursor:
+        cursor.itersize = chunk_rows
+        cursor.execute(str(compiled), params)
+        while chunk := cursor.fetchmany(chunk_rows):
+            yield chunk
 
 
 def _prefetched(chunks: Iterator[Any]) -> Iterator[Any]:
