@@ -23,6 +23,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def id_number() -> int:
+    """A new id's number at this moment: 48 bits of milliseconds, then a random start under
+    2**47, so that counting up from it (``new_id``, a bulk import's chunk) never runs into the
+    next millisecond."""
+    return int(time.time() * 1000) << 48 | int.from_bytes(os.urandom(6)) >> 1
+
+
 _last_id = 0
 _last_id_lock = threading.Lock()
 
@@ -34,10 +41,10 @@ def new_id() -> str:
     Ids sort by creation time, so keyset pagination over the primary key lists in creation order
     and dispatch hands out tasks of equal priority oldest first. Counting up keeps that order
     exact for the ids one process makes within a millisecond (random bits alone shuffled them);
-    the random start, under 2**47, keeps processes apart and never runs into the next millisecond.
+    the random start keeps processes apart.
     """
     global _last_id
-    fresh = int(time.time() * 1000) << 48 | int.from_bytes(os.urandom(6)) >> 1
+    fresh = id_number()
     with _last_id_lock:
         _last_id = max(fresh, _last_id + 1)
         return f"{_last_id:024x}"

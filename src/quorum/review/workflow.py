@@ -75,8 +75,6 @@ def accept(
 ) -> None:
     """Deliver the answer to the customer and turn the workers' pending pay into earnings
     (of ``submitted_ids`` when the caller has them at hand, else of every submitted answer)."""
-    if task.customer_review_status is not None:
-        task.customer_review_status = None
     tasks.mark_task_completed(db, task=task, response=response)
     if submitted_ids is None:
         submitted_ids = _submitted_ids(db, task.id)

@@ -9,9 +9,7 @@ unless the import is atomic, when one bad row keeps every row out.
 
 import csv
 import json
-import os
 import re
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +24,7 @@ from pydantic_core import from_json, to_json
 from sqlalchemy.orm import Session, sessionmaker
 
 from quorum.blobs import BlobStore
-from quorum.db.base import utcnow
+from quorum.db.base import id_number, utcnow
 from quorum.errors import Invalid
 from quorum.tasks.models import Batch, Project
 from quorum.tasks.schemas import TaskCommon
@@ -235,12 +233,6 @@ def apply_mapping(row: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any
 # Validation and insertion
 
 
-def _first_id() -> int:
-    """The first of a chunk's task ids, as a number: 48 bits of milliseconds, like ``new_id``,
-    then a counter from a random start under 2**47 (so it never runs into the next millisecond)."""
-    return int(time.time() * 1000) << 48 | int.from_bytes(os.urandom(6)) >> 1
-
-
 def _ids(first: int, count: int) -> list[str]:
     return [f"{number:024x}" for number in range(first, first + count)]
 
@@ -370,7 +362,7 @@ class _Chunk:
     good: int = 0
     data: list[Any] = field(default_factory=list)
     report: ImportReport = field(default_factory=ImportReport)
-    first_id: int = field(default_factory=_first_id)
+    first_id: int = field(default_factory=id_number)
 
     def add(self, rows: int, good: list[dict[str, Any]], checked: ImportReport) -> None:
         """Take a checked part of ``rows`` rows; its good ones are formatted at once."""
@@ -387,7 +379,7 @@ class _Chunk:
     def following(self) -> "_Chunk":
         """The next chunk of the import, whose ids sort after this one's (even within the same
         millisecond)."""
-        return _Chunk(self.dialect, first_id=max(_first_id(), self.first_id + self.good))
+        return _Chunk(self.dialect, first_id=max(id_number(), self.first_id + self.good))
 
 
 def _insert_chunk(db: Session, chunk: _Chunk, *, alone: bool = False) -> ImportReport:

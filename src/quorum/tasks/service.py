@@ -475,11 +475,20 @@ def _enqueue_callback(db: Session, task: Task, kind: str) -> None:
 
 
 def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) -> Task:
-    """Deliver a task's final response: the one place a task becomes ``completed``."""
+    """Deliver a task's final response: the one place a task becomes ``completed``. A customer's
+    earlier audit of it (a rejection reopened it) does not apply to the new answer."""
     if task.status != "pending":
         raise Invalid(f"task {task.id} is {task.status}; only a pending task can complete")
     now = utcnow()
-    write_through(db, task, status="completed", response=response, completed_at=now, updated_at=now)
+    write_through(
+        db,
+        task,
+        status="completed",
+        response=response,
+        completed_at=now,
+        updated_at=now,
+        customer_review_status=None,
+    )
     _enqueue_callback(db, task, "task.completed")
     _enqueue_batch_completed(db, task.batch_id)
     return task
