@@ -1,9 +1,12 @@
 """I/O models of the worker API's dispatch endpoints."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from quorum.workforce.schemas import WorkerIdentity
 
 AssignmentState = Literal["active", "submitted", "expired", "skipped", "released", "rejected"]
 
@@ -57,3 +60,21 @@ class SubmitResult(BaseModel):
     state: AssignmentState
     task_completed: bool
     pending_cents: int
+
+
+@dataclass(frozen=True)
+class NextAsk:
+    """One worker asking for a task, as one of the requests a dispatch round serves together."""
+
+    worker: WorkerIdentity
+    project_id: str | None = None
+    max_live_leases: int = 0
+
+
+@dataclass(frozen=True)
+class SubmitAsk:
+    """One worker's response to one of their assignments, served in a dispatch round."""
+
+    worker_id: str
+    assignment_id: str
+    response: dict[str, Any]
