@@ -76,7 +76,7 @@ class Shop:
     def complete(self, task_id: str, response: dict[str, Any] = CATEGORIZATION_RESPONSE) -> None:
         with transaction(self.sessions) as db:
             task = tasks.get_task(db, org_id=self.org_id, task_id=task_id)
-            tasks.mark_task_completed(db, task=task, response=response)
+            tasks.mark_tasks_completed(db, completions=[(task, response)])
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_two_last_tasks_finishing_at_once_post_the_batch_once(shop):
     def complete_and_hold() -> None:
         with transaction(shop.sessions) as db:
             task = tasks.get_task(db, org_id=shop.org_id, task_id=first)
-            tasks.mark_task_completed(db, task=task, response={"category": "good"})
+            tasks.mark_tasks_completed(db, completions=[(task, {"category": "good"})])
             holding.set()
             release.wait(10)
 

@@ -106,7 +106,7 @@ def test_event_is_written_with_the_completion_or_not_at_all(shop, receiver):
     task_id = shop.create_task(callback_url=receiver.url)
     with pytest.raises(RuntimeError), transaction(shop.sessions) as db:
         task = tasks.get_task(db, org_id=shop.org_id, task_id=task_id)
-        tasks.mark_task_completed(db, task=task, response={"category": "good"})
+        tasks.mark_tasks_completed(db, completions=[(task, {"category": "good"})])
         raise RuntimeError("the transaction fails after the completion")
     assert events_of(shop, task_id) == []
     shop.complete(task_id)

@@ -44,4 +44,4 @@ def complete_all(sessions: sessionmaker[Session], org_id: str, respond: Callable
     with transaction(sessions) as db:
         pending = db.scalars(select(Task).where(Task.org_id == org_id, Task.status == "pending"))
         for task in list(pending):
-            tasks.mark_task_completed(db, task=task, response=respond(task))
+            tasks.mark_tasks_completed(db, completions=[(task, respond(task))])

@@ -87,7 +87,7 @@ def test_consolidation_lag_counts_completions_the_last_fit_has_not_seen(
         quality._stored_settings(db, project_id=project["id"])
         for task_id in task_ids:
             task = tasks.get_task(db, org_id=tenant.org_id, task_id=task_id)
-            tasks.mark_task_completed(db, task=task, response={"category": "good"})
+            tasks.mark_tasks_completed(db, completions=[(task, {"category": "good"})])
 
     def lag() -> float:
         metrics = api.get(f"{server.url}/metrics").text

@@ -1,6 +1,6 @@
 """Engines and sessions for SQLite (embedded default, WAL) and PostgreSQL (psycopg 3)."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -113,22 +113,29 @@ def _forget_memos(session: Session, transaction: SessionTransaction) -> None:
 _WRITE_THROUGH: dict[tuple[type, tuple[str, ...]], Update] = {}
 
 
-def write_through(db: Session, row: Any, **values: Any) -> None:
-    """Write these attributes of a loaded row now, by one UPDATE on its primary key, and record
-    them as its committed state, so that the unit of work has nothing left to flush for them.
+def write_through(
+    db: Session, rows: Sequence[Any], *, each: dict[str, list[Any]] | None = None, **values: Any
+) -> None:
+    """Write these attributes of loaded rows (all of one class) now, by one UPDATE on the primary
+    key sent for all of them, and record them as their committed state, so that the unit of work
+    has nothing left to flush for them. ``values`` are the same for every row; ``each`` gives a
+    list of values, one per row.
 
     For the paths every worker runs in a loop (submit, completion): a flush of one changed
     object costs more than twice the CPU of a plain UPDATE. The statement for each class and
     set of attributes is built once. Columns' ``onupdate`` defaults are not applied: name them
     (as completion names ``updated_at``).
     """
-    kind = type(row)
-    statement = _WRITE_THROUGH.get((kind, tuple(values)))
+    if not rows:
+        return
+    per_row = {name: [value] * len(rows) for name, value in values.items()} | (each or {})
+    kind = type(rows[0])
+    statement = _WRITE_THROUGH.get((kind, tuple(per_row)))
     if statement is None:
         mapper = inspect(kind)
         table = mapper.local_table
         (key,) = mapper.primary_key
-        columns = {name: mapper.columns[name] for name in values}
+        columns = {name: mapper.columns[name] for name in per_row}
         statement = (
             update(table)
             .where(key == bindparam("row_key", type_=key.type))
@@ -139,10 +146,14 @@ def write_through(db: Session, row: Any, **values: Any) -> None:
                 }
             )
         )
-        _WRITE_THROUGH[(kind, tuple(values))] = statement
+        _WRITE_THROUGH[(kind, tuple(per_row))] = statement
     db.execute(
         statement,
-        {"row_key": inspect(row).identity[0], **{f"new_{n}": v for n, v in values.items()}},
+        [
+            {"row_key": inspect(row).identity[0], **{f"new_{n}": v[i] for n, v in per_row.items()}}
+            for i, row in enumerate(rows)
+        ],
     )
-    for name, value in values.items():
-        set_committed_value(row, name, value)
+    for i, row in enumerate(rows):
+        for name, value in per_row.items():
+            set_committed_value(row, name, value[i])

@@ -8,6 +8,8 @@ LOCKED``), on SQLite writers are serialized by ``BEGIN IMMEDIATE``. Expired leas
 the moment they expire, so no sweeper is needed for correctness; ``expire_leases`` only tidies.
 """
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,9 +34,10 @@ from sqlalchemy.orm import Session
 from quorum.db import new_id, utcnow, write_through
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.dispatch.models import Assignment
-from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitResult
+from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitAsk, SubmitResult
 from quorum.errors import (
     Conflict,
+    DomainError,
     Forbidden,
     NotFound,
     TooManyRequests,
@@ -348,18 +351,17 @@ _OWN_ASSIGNMENT = (
     .execution_options(populate_existing=True)
 )
 
-# One of the worker's assignments and its task, both locked, with the task's gold record if any.
-# The task's row is locked before the assignment's (its table comes first), as everywhere, so
-# that two submits on one task cannot deadlock. Its project, quality settings and the worker's
-# trust there come along for the rest of the submit (consolidation, pay, the callback).
-_LOCK_ASSIGNMENT_AND_TASK = (
+# The submitted assignments and their tasks, all locked, in task order: rounds that lock tasks
+# in one order cannot deadlock, and a task's row is locked before its assignment's, as
+# everywhere. Each task's gold record, project, quality settings and the worker's trust there
+# come along for the rest of the submit (consolidation, pay, the callback).
+_LOCK_SUBMITTED = (
     select(Task, Assignment, GoldTask.id, Project, ProjectQuality, WorkerTrust)
     .join(
         Assignment,
         and_(
             Assignment.task_id == Task.id,
-            Assignment.id == bindparam("assignment_id"),
-            Assignment.worker_id == _WORKER,
+            Assignment.id.in_(bindparam("assignment_ids", expanding=True)),
         ),
     )
     .join(Project, Project.id == Task.project_id)
@@ -367,8 +369,12 @@ _LOCK_ASSIGNMENT_AND_TASK = (
     .outerjoin(ProjectQuality, ProjectQuality.project_id == Task.project_id)
     .outerjoin(
         WorkerTrust,
-        and_(WorkerTrust.project_id == Task.project_id, WorkerTrust.worker_id == _WORKER),
+        and_(
+            WorkerTrust.project_id == Task.project_id,
+            WorkerTrust.worker_id == Assignment.worker_id,
+        ),
     )
+    .order_by(Task.id, Assignment.id)
     .with_for_update(of=[Task, Assignment])
     .execution_options(populate_existing=True)
 )
@@ -392,6 +398,17 @@ def _parse(task: Task, raw: dict[str, Any]) -> dict[str, Any]:
     return response.model_dump(mode="json", exclude_none=True)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A submit that passed its checks, waiting for the round's writes."""
+
+    index: int
+    task: Task
+    assignment: Assignment
+    response: dict[str, Any]
+    gold: GoldTask | None
+
+
 def submit(
     db: Session,
     *,
@@ -400,72 +417,149 @@ def submit(
     response: dict[str, Any],
     now: datetime | None = None,
 ) -> SubmitResult:
-    """Record a response; the last one needed completes the task in the same transaction.
+    """Record a response; the last one needed completes the task in the same transaction."""
+    (result,) = submit_all(db, [SubmitAsk(worker_id, assignment_id, response)], now=now)
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
-    A submit after the lease expired is accepted only if the task still has room for it.
+
+def submit_all(
+    db: Session, asks: list[SubmitAsk], *, now: datetime | None = None
+) -> list[SubmitResult | DomainError]:
+    """Record responses, each the last one its task needs completing it in the same transaction;
+    one result per ask, in order.
+
+    A submit after the lease expired is accepted only if the task still has room for it. An ask
+    refused gets its error and writes nothing, without stopping the others. The writes take a
+    few statements for all the asks, not a few each: a dispatch round serves many workers.
     """
     now = now or utcnow()
     locked = db.execute(
-        _LOCK_ASSIGNMENT_AND_TASK, {"assignment_id": assignment_id, "worker_id": worker_id}
-    ).first()
-    if locked is None:
-        raise NotFound(f"no assignment {assignment_id!r}")
-    task, assignment, gold_id, project, stored_settings, trust = locked
-    quality.settings_of(db, project=project, stored=stored_settings)
-    quality.trust_loaded(db, project_id=task.project_id, worker_id=worker_id, row=trust)
+        _LOCK_SUBMITTED, {"assignment_ids": list({ask.assignment_id for ask in asks})}
+    )
+    found: dict[str, tuple[Task, Assignment, str | None]] = {}
+    for task, assignment, gold_id, project, stored_settings, trust in locked:
+        quality.settings_of(db, project=project, stored=stored_settings)
+        quality.trust_loaded(
+            db, project_id=task.project_id, worker_id=assignment.worker_id, row=trust
+        )
+        found[assignment.id] = (task, assignment, gold_id)
+    # Each ask's error now; the others' results once their answers are written.
+    results: list[SubmitResult | DomainError | None] = []
+    answers: list[_Answer] = []
+    late_answers: Counter[str] = Counter()
+    for index, ask in enumerate(asks):
+        try:
+            answers.append(_check(db, ask, found, answers, late_answers, index=index, now=now))
+        except DomainError as error:
+            results.append(error)
+        else:
+            results.append(None)
+    assignments = [answer.assignment for answer in answers]
+    write_through(
+        db,
+        assignments,
+        each={"response": [answer.response for answer in answers]},
+        state="submitted",
+        finished_at=now,
+    )
+    pending = payouts.record_submissions(db, assignments=assignments)
+    completed = _complete_if_done(db, [answer for answer in answers if answer.gold is None])
+    for answer, cents in zip(answers, pending, strict=True):
+        task = answer.task
+        if answer.gold is not None:
+            # A gold answer is scored at once and paid like any work; the gold task never
+            # completes, but the reply says what it would say for real work, so it does not
+            # give the gold away.
+            quality.record_gold_result(
+                db, gold=answer.gold, assignment=answer.assignment, task_type=task.type
+            )
+            payouts.earn(db, assignment_ids=[answer.assignment.id])
+        results[answer.index] = SubmitResult(
+            assignment_id=answer.assignment.id,
+            task_id=task.id,
+            state="submitted",
+            task_completed=task.id in completed
+            if answer.gold is None
+            else task.required_responses == 1,
+            pending_cents=cents,
+        )
+    return [result for result in results if result is not None]
+
+
+def _check(
+    db: Session,
+    ask: SubmitAsk,
+    found: dict[str, tuple[Task, Assignment, str | None]],
+    answers: list[_Answer],
+    late_answers: Counter[str],
+    *,
+    index: int,
+    now: datetime,
+) -> _Answer:
+    """An ask's answer, ready to write, or the error that refuses it.
+
+    ``answers`` are the asks of the round accepted before this one, and ``late_answers`` counts
+    per task those that took room their expired lease no longer held: the room they take is not
+    in the database yet.
+    """
+    if ask.assignment_id not in found or found[ask.assignment_id][1].worker_id != ask.worker_id:
+        raise NotFound(f"no assignment {ask.assignment_id!r}")
+    task, assignment, gold_id = found[ask.assignment_id]
     gold = quality.gold_for_task(db, task_id=task.id) if gold_id is not None else None
     if task.status != "pending" and gold is None:
         raise Conflict(f"task {task.id} is {task.status}; your response was not recorded")
+    if any(answer.assignment is assignment for answer in answers):
+        raise Conflict(f"assignment {assignment.id} is already submitted")
     if assignment.state in ("submitted", "skipped", "released"):
-        raise Conflict(f"assignment {assignment_id} is already {assignment.state}")
-    parsed = _parse(task, response)
+        raise Conflict(f"assignment {assignment.id} is already {assignment.state}")
+    response = _parse(task, ask.response)
     still_leased = assignment.state == "active" and assignment.leased_until > now
     if not still_leased and gold is None:
         taken = _taken(db, task_id=task.id, now=now, excluding=assignment.id)
-        if taken >= task.required_responses:
+        if taken + late_answers[task.id] >= task.required_responses:
             raise Conflict(
                 f"your lease on task {task.id} expired at {assignment.leased_until.isoformat()} "
                 "and the task was handed to another worker; your response was not recorded"
             )
-    write_through(db, assignment, state="submitted", finished_at=now, response=parsed)
-    pending = payouts.record_submission(db, assignment=assignment)
-    if gold is not None:
-        # A gold answer is scored at once and paid like any work; the gold task never completes,
-        # but the reply says what it would say for real work, so it does not give the gold away.
-        quality.record_gold_result(db, gold=gold, assignment=assignment, task_type=task.type)
-        payouts.earn(db, assignment_ids=[assignment.id])
-        completed = task.required_responses == 1
-    else:
-        completed = _complete_if_done(db, task=task, answer=assignment)
-    return SubmitResult(
-        assignment_id=assignment.id,
-        task_id=task.id,
-        state="submitted",
-        task_completed=completed,
-        pending_cents=pending,
-    )
+        late_answers[task.id] += 1
+    return _Answer(index=index, task=task, assignment=assignment, response=response, gold=gold)
 
 
 _SUBMITTED_TO = (
     select(Assignment)
-    .where(Assignment.task_id == bindparam("task_id"), Assignment.state == "submitted")
-    .order_by(Assignment.finished_at, Assignment.id)
+    .where(
+        Assignment.task_id.in_(bindparam("task_ids", expanding=True)),
+        Assignment.state == "submitted",
+    )
+    .order_by(Assignment.task_id, Assignment.finished_at, Assignment.id)
 )
 
 
-def _complete_if_done(db: Session, *, task: Task, answer: Assignment) -> bool:
-    """With every required response in, hand them to the review workflow (which consolidates,
-    grows redundancy, opens review or completes the task and earns the pay).
+def _complete_if_done(db: Session, answers: list[_Answer]) -> set[str]:
+    """Hand the tasks that have every required response in to the review workflow (which
+    consolidates, grows redundancy, opens review or completes the task and earns the pay);
+    returns the ids of the tasks completed.
 
     A task needing one response has exactly the one just submitted: it held the task's only room.
     """
-    if task.required_responses == 1:
-        submitted = [answer]
-    else:
-        submitted = list(db.scalars(_SUBMITTED_TO, {"task_id": task.id}))
-    if len(submitted) < task.required_responses:
-        return False
-    return workflow.responses_in(db, task=task, submitted=submitted)
+    tasks = {answer.task.id: answer.task for answer in answers}
+    submitted: dict[str, list[Assignment]] = {
+        answer.task.id: [answer.assignment]
+        for answer in answers
+        if answer.task.required_responses == 1
+    }
+    shared = [task_id for task_id, task in tasks.items() if task.required_responses > 1]
+    if shared:
+        for assignment in db.scalars(_SUBMITTED_TO, {"task_ids": shared}):
+            submitted.setdefault(assignment.task_id, []).append(assignment)
+    finished = [
+        (tasks[task_id], submitted[task_id])
+        for task_id in sorted(submitted)
+        if len(submitted[task_id]) >= tasks[task_id].required_responses
+    ]
+    return workflow.responses_in(db, finished=finished) if finished else set()
 
 
 def _give_back(

@@ -14,7 +14,7 @@ never see public workers in their runs and the platform never pays a private wor
 import csv
 import io
 
-from sqlalchemy import ColumnElement, Exists, Select, String, bindparam, case, func, insert, select
+from sqlalchemy import ColumnElement, Exists, Select, bindparam, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,51 +103,44 @@ def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
     }
 
 
-# A submit writes its pending pay at the project's current rate in one statement (hot path).
 _ledger = LedgerEntry.__table__
-_PENDING_COLUMNS = ("id", "org_id", "worker_id", "kind", "assignment_id", "note", "created_at")
-_RATE = _rate_of(Project.id == bindparam("project_id", type_=String)).subquery()
-_RECORD_PENDING = (
-    insert(_ledger)
-    .from_select(
-        [*_PENDING_COLUMNS, "cents"],
-        select(
-            *(bindparam(name, type_=_ledger.c[name].type) for name in _PENDING_COLUMNS),
-            _RATE.c[1],
-        ),
-    )
-    .returning(_ledger.c.cents)
-)
-
-
+_ADD_ENTRIES = insert(_ledger)
 _PENDING_WRITTEN = "payouts.pending"
 
 
-def record_submission(db: Session, *, assignment: Assignment) -> int:
-    """Write the pending pay of a submitted response; returns its amount in cents.
+def record_submissions(db: Session, *, assignments: list[Assignment]) -> list[int]:
+    """Write the pending pay of submitted responses at their projects' current rates; returns
+    each one's amount in cents. Two statements however many there are (a dispatch round submits
+    many at once).
 
-    The transaction remembers it, so that earning it at once (the task completes with this
-    answer) needs no query of the ledger.
+    The transaction remembers them, so that earning them at once (the task completes with these
+    answers) needs no query of the ledger.
     """
-    cents = db.execute(
-        _RECORD_PENDING,
-        {
-            "project_id": assignment.project_id,
-            "id": new_id(),
-            "org_id": assignment.org_id,
-            "worker_id": assignment.worker_id,
-            "kind": "pending",
-            "assignment_id": assignment.id,
-            "note": "response submitted",
-            "created_at": utcnow(),
-        },
-    ).scalar_one()
-    written = (assignment.org_id, assignment.worker_id, assignment.id, cents)
-    transaction_memo(db, _PENDING_WRITTEN)[assignment.id] = written
-    return cents
+    rates = project_rates(db, project_ids=list({a.project_id for a in assignments}))
+    now = utcnow()
+    written = transaction_memo(db, _PENDING_WRITTEN)
+    entries = []
+    for assignment in assignments:
+        cents = rates[assignment.project_id]
+        entries.append(
+            {
+                "id": new_id(),
+                "org_id": assignment.org_id,
+                "worker_id": assignment.worker_id,
+                "kind": "pending",
+                "cents": cents,
+                "assignment_id": assignment.id,
+                "payout_run_id": None,
+                "note": "response submitted",
+                "created_at": now,
+            }
+        )
+        written[assignment.id] = (assignment.org_id, assignment.worker_id, assignment.id, cents)
+    if entries:
+        db.execute(_ADD_ENTRIES, entries)
+    return [entry["cents"] for entry in entries]
 
 
-_ADD_ENTRIES = insert(_ledger)
 _PENDING_OF = select(
     _ledger.c.org_id, _ledger.c.worker_id, _ledger.c.assignment_id, _ledger.c.cents
 ).where(

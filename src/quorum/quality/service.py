@@ -357,7 +357,7 @@ def trust_loaded(db: Session, *, project_id: str, worker_id: str, row: WorkerTru
 
 
 _TRUST_ROWS = select(WorkerTrust).where(
-    WorkerTrust.project_id == bindparam("project_id"),
+    WorkerTrust.project_id.in_(bindparam("project_ids", expanding=True)),
     WorkerTrust.worker_id.in_(bindparam("worker_ids", expanding=True)),
 )
 
@@ -367,14 +367,26 @@ def _trust_rows_read_only(
 ) -> list[WorkerTrust]:
     """The workers' records, unsaved defaults for newcomers: consolidating a task locks none
     of them, so completions of tasks that share workers never wait on each other."""
+    _learn_trust(db, {(project_id, w) for w in worker_ids})
     seen = transaction_memo(db, _TRUST_SEEN)
-    found = {w: seen[project_id, w] for w in worker_ids if (project_id, w) in seen}
-    unseen = [w for w in worker_ids if w not in found]
-    if unseen:
-        query = {"project_id": project_id, "worker_ids": unseen}
-        found |= {row.worker_id: row for row in db.scalars(_TRUST_ROWS, query)}
     newcomer = {"trust": beta_trust(), "em_labels": 0, "confusion": None}
-    return [found.get(w) or WorkerTrust(worker_id=w, **newcomer) for w in worker_ids]
+    return [seen[project_id, w] or WorkerTrust(worker_id=w, **newcomer) for w in worker_ids]
+
+
+def _learn_trust(db: Session, pairs: set[tuple[str, str]]) -> None:
+    """Note the trust records (or their absence) of these (project, worker) pairs that the
+    transaction does not know yet, with one query for them all."""
+    seen = transaction_memo(db, _TRUST_SEEN)
+    unseen = pairs - seen.keys()
+    if not unseen:
+        return
+    query = {
+        "project_ids": list({p for p, _ in unseen}),
+        "worker_ids": list({w for _, w in unseen}),
+    }
+    found = {(row.project_id, row.worker_id): row for row in db.scalars(_TRUST_ROWS, query)}
+    for pair in unseen:
+        seen[pair] = found.get(pair)
 
 
 def trust_weights(db: Session, *, project_id: str, worker_ids: list[str]) -> dict[str, float]:
@@ -565,13 +577,37 @@ def _category_posterior(
     return aggregation.item_posterior(priors, likelihoods)
 
 
-def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Consolidated:
-    """The task's answer from its responses, weighted by trust, with each field's confidence.
+def consolidate(
+    db: Session, *, finished: list[tuple[Task, list[Assignment]]]
+) -> list[Consolidated]:
+    """Each task's answer from its responses, weighted by trust, with each field's confidence.
 
     When its least sure field is under the project's confidence target, and below its maximum,
     the task asks for one more response instead (adaptive redundancy). That least sure figure is
-    also the task's recorded confidence, which metrics and the review queue read.
+    also the task's recorded confidence, which metrics and the review queue read. The trust
+    records and the confidences take one statement each for all the tasks (a dispatch round
+    completes many at once).
     """
+    _learn_trust(db, {(t.project_id, a.worker_id) for t, submitted in finished for a in submitted})
+    outcomes = [_consolidate_one(db, task, submitted) for task, submitted in finished]
+    now = utcnow()
+    db.execute(
+        _RECORD_CONFIDENCE[db.get_bind().dialect.name],
+        [
+            {
+                "task_id": task.id,
+                "project_id": task.project_id,
+                "confidence": outcome.confidence,
+                "responses": len(submitted),
+                "updated_at": now,
+            }
+            for (task, submitted), outcome in zip(finished, outcomes, strict=True)
+        ],
+    )
+    return outcomes
+
+
+def _consolidate_one(db: Session, task: Task, submitted: list[Assignment]) -> Consolidated:
     settings = settings_for(db, project_id=task.project_id)
     kind = get_task_type(task.type)
     trust_rows = _trust_rows_read_only(
@@ -601,7 +637,6 @@ def consolidate(db: Session, *, task: Task, submitted: list[Assignment]) -> Cons
     needs_more = confidence < settings.confidence_target and len(submitted) < settings.max_responses
     if needs_more:
         task.required_responses = len(submitted) + 1
-    _record_confidence(db, task=task, confidence=confidence, responses=len(submitted))
     return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
 
 
@@ -620,19 +655,6 @@ _RECORD_CONFIDENCE = {
     "postgresql": _confidence_upsert(postgresql),
     "sqlite": _confidence_upsert(sqlite),
 }
-
-
-def _record_confidence(db: Session, *, task: Task, confidence: float, responses: int) -> None:
-    db.execute(
-        _RECORD_CONFIDENCE[db.get_bind().dialect.name],
-        {
-            "task_id": task.id,
-            "project_id": task.project_id,
-            "confidence": confidence,
-            "responses": responses,
-            "updated_at": utcnow(),
-        },
-    )
 
 
 def consolidation_lag(db: Session) -> dict[str, int]:

@@ -28,36 +28,49 @@ from quorum.tasks.models import Task
 _assignment = Assignment.__table__
 _EXPIRE_LEASES_OF = (
     update(_assignment)
-    .where(_assignment.c.task_id == bindparam("of_task"), _assignment.c.state == "active")
+    .where(
+        _assignment.c.task_id.in_(bindparam("of_tasks", expanding=True)),
+        _assignment.c.state == "active",
+    )
     .values(state="expired")
 )
 
 
-def end_open_leases(db: Session, *, task_id: str) -> None:
-    """Mark the leases still open on a task that needs no more answers as expired."""
-    db.execute(_EXPIRE_LEASES_OF, {"of_task": task_id})
+def end_open_leases(db: Session, *, task_ids: list[str]) -> None:
+    """Mark the leases still open on tasks that need no more answers as expired."""
+    if task_ids:
+        db.execute(_EXPIRE_LEASES_OF, {"of_tasks": task_ids})
 
 
-def responses_in(db: Session, *, task: Task, submitted: list[Assignment]) -> bool:
-    """All required responses are in: grow redundancy, open review, or accept; True if done."""
-    outcome = quality.consolidate(db, task=task, submitted=submitted)
-    if outcome.needs_more:
-        return False
-    end_open_leases(db, task_id=task.id)
-    if quality.settings_for(db, project_id=task.project_id).review_levels > 0:
-        db.add(
-            Review(
-                org_id=task.org_id,
-                project_id=task.project_id,
-                task_id=task.id,
-                level=1,
-                response=outcome.response,
+def responses_in(db: Session, *, finished: list[tuple[Task, list[Assignment]]]) -> set[str]:
+    """All required responses of these tasks are in: each grows its redundancy, opens review,
+    or is accepted; returns the ids of the tasks done. A statement serves all the tasks at
+    each step: a dispatch round finishes many at once."""
+    outcomes = quality.consolidate(db, finished=finished)
+    answered = [
+        (task, submitted, outcome.response)
+        for (task, submitted), outcome in zip(finished, outcomes, strict=True)
+        if not outcome.needs_more
+    ]
+    end_open_leases(db, task_ids=[task.id for task, _, _ in answered])
+    accepted = []
+    for task, submitted, response in answered:
+        if quality.settings_for(db, project_id=task.project_id).review_levels > 0:
+            db.add(
+                Review(
+                    org_id=task.org_id,
+                    project_id=task.project_id,
+                    task_id=task.id,
+                    level=1,
+                    response=response,
+                )
             )
-        )
+        else:
+            accepted.append((task, response, [a.id for a in submitted]))
+    if len(accepted) < len(answered):
         db.flush()
-        return False
-    accept(db, task=task, response=outcome.response, submitted_ids=[a.id for a in submitted])
-    return True
+    accept_all(db, accepted)
+    return {task.id for task, _, _ in accepted}
 
 
 def _submitted_ids(db: Session, task_id: str) -> list[str]:
@@ -70,15 +83,17 @@ def _submitted_ids(db: Session, task_id: str) -> list[str]:
     )
 
 
-def accept(
-    db: Session, *, task: Task, response: dict[str, Any], submitted_ids: list[str] | None = None
-) -> None:
-    """Deliver the answer to the customer and turn the workers' pending pay into earnings
-    (of ``submitted_ids`` when the caller has them at hand, else of every submitted answer)."""
-    tasks.mark_task_completed(db, task=task, response=response)
-    if submitted_ids is None:
-        submitted_ids = _submitted_ids(db, task.id)
-    payouts.earn(db, assignment_ids=submitted_ids)
+def accept(db: Session, *, task: Task, response: dict[str, Any]) -> None:
+    """Deliver the answer to the customer and turn the workers' pending pay into earnings."""
+    accept_all(db, [(task, response, _submitted_ids(db, task.id))])
+
+
+def accept_all(db: Session, accepted: list[tuple[Task, dict[str, Any], list[str]]]) -> None:
+    """``accept`` for many tasks, each with its answer and the ids of its submitted answers."""
+    if not accepted:
+        return
+    tasks.mark_tasks_completed(db, completions=[(task, response) for task, response, _ in accepted])
+    payouts.earn(db, assignment_ids=[i for _, _, submitted in accepted for i in submitted])
 
 
 def fail(db: Session, *, task: Task, error: str, reasons: list[str]) -> None:
@@ -86,7 +101,7 @@ def fail(db: Session, *, task: Task, error: str, reasons: list[str]) -> None:
     good faith and are paid; open leases end."""
     tasks.mark_task_failed(db, task=task, error=error, reasons=reasons)
     payouts.earn(db, assignment_ids=_submitted_ids(db, task.id))
-    end_open_leases(db, task_id=task.id)
+    end_open_leases(db, task_ids=[task.id])
 
 
 def reopen(db: Session, *, task: Task, reason: str) -> None:

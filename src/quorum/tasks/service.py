@@ -474,24 +474,28 @@ def _enqueue_callback(db: Session, task: Task, kind: str) -> None:
     callbacks.enqueue_task_event(db, url=url, task=task, kind=kind, task_object=task_object)
 
 
-def mark_task_completed(db: Session, *, task: Task, response: dict[str, Any]) -> Task:
-    """Deliver a task's final response: the one place a task becomes ``completed``. A customer's
-    earlier audit of it (a rejection reopened it) does not apply to the new answer."""
-    if task.status != "pending":
-        raise Invalid(f"task {task.id} is {task.status}; only a pending task can complete")
+def mark_tasks_completed(db: Session, *, completions: list[tuple[Task, dict[str, Any]]]) -> None:
+    """Deliver tasks' final responses: the one place a task becomes ``completed``. A customer's
+    earlier audit of it (a rejection reopened it) does not apply to the new answer. One UPDATE
+    for them all: a dispatch round completes many tasks at once."""
+    for task, _ in completions:
+        if task.status != "pending":
+            raise Invalid(f"task {task.id} is {task.status}; only a pending task can complete")
     now = utcnow()
+    finished = [task for task, _ in completions]
     write_through(
         db,
-        task,
+        finished,
+        each={"response": [response for _, response in completions]},
         status="completed",
-        response=response,
         completed_at=now,
         updated_at=now,
         customer_review_status=None,
     )
-    _enqueue_callback(db, task, "task.completed")
-    _enqueue_batch_completed(db, task.batch_id)
-    return task
+    for task in finished:
+        _enqueue_callback(db, task, "task.completed")
+    for batch_id in sorted({task.batch_id for task in finished if task.batch_id is not None}):
+        _enqueue_batch_completed(db, batch_id)
 
 
 def mark_task_failed(db: Session, *, task: Task, error: str, reasons: list[str]) -> Task:
