@@ -9,7 +9,7 @@ the moment they expire, so no sweeper is needed for correctness; ``expire_leases
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,19 +22,24 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     literal,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quorum.db import new_id, utcnow, write_through
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.dispatch.models import Assignment
-from quorum.dispatch.schemas import AssignmentPage, AssignmentRead, SubmitAsk, SubmitResult
+from quorum.dispatch.schemas import (
+    AssignmentPage,
+    AssignmentRead,
+    NextAsk,
+    SubmitAsk,
+    SubmitResult,
+)
 from quorum.errors import (
     Conflict,
     DomainError,
@@ -89,28 +94,22 @@ def _taken(db: Session, *, task_id: str, now: datetime, excluding: str | None = 
 # expressions per request cost more CPU than executing them.
 _NOW = bindparam("now", type_=Assignment.leased_until.type)
 _WORKER = bindparam("worker_id", type_=String)
+_WORKER_IDS = bindparam("worker_ids", expanding=True)
 
 
-def _eligibility(one_project: bool) -> Select[Any]:
-    """Per project the worker may touch: its lease time, a qualification they lack, whether
-    they are paused on it, its gold rate; and how many live leases the worker holds."""
-    held = (
-        select(func.count())
-        .where(
-            Assignment.worker_id == _WORKER,
-            Assignment.state == "active",
-            Assignment.leased_until > _NOW,
-        )
-        .scalar_subquery()
-    )
+def _eligibility() -> Select[Any]:
+    """Per asking worker and project they may touch (any, or the one they asked for): its lease
+    time, a qualification they lack, whether they are paused on it, its gold rate; and how many
+    live leases the worker holds."""
     qualified = (
         select(WorkerQualification.qualification_id)
         .where(
-            WorkerQualification.worker_id == _WORKER,
+            WorkerQualification.worker_id == Worker.id,
             WorkerQualification.qualification_id == ProjectQualification.qualification_id,
             WorkerQualification.granted_at.is_not(None),
             WorkerQualification.revoked_at.is_(None),
         )
+        .correlate(Worker, ProjectQualification)
         .exists()
     )
     missing = (
@@ -123,7 +122,7 @@ def _eligibility(one_project: bool) -> Select[Any]:
         select(WorkerTrust.project_id)
         .where(
             WorkerTrust.project_id == Project.id,
-            WorkerTrust.worker_id == _WORKER,
+            WorkerTrust.worker_id == Worker.id,
             WorkerTrust.paused_at.is_not(None),
         )
         .exists()
@@ -133,29 +132,45 @@ def _eligibility(one_project: bool) -> Select[Any]:
         .where(ProjectQuality.project_id == Project.id)
         .scalar_subquery()
     )
-    query = (
+    held = (
+        select(Assignment.worker_id, func.count().label("leases"))
+        .where(
+            Assignment.worker_id.in_(_WORKER_IDS),
+            Assignment.state == _constant("active"),
+            Assignment.leased_until > _NOW,
+        )
+        .group_by(Assignment.worker_id)
+        .subquery("held")
+    )
+    return (
         select(
-            Project.id,
+            Worker.id.label("worker_id"),
+            Project.id.label("project_id"),
             ProjectWorkforce.lease_seconds,
             missing.label("missing"),
             paused.label("paused"),
             func.coalesce(gold_rate, 0.0).label("gold_rate"),
-            held.label("held"),
+            func.coalesce(held.c.leases, 0).label("held"),
         )
-        .join(ProjectWorkforce, ProjectWorkforce.project_id == Project.id)
-        .where(workforce.may_work_on(_WORKER, bindparam("pool_org_id", type_=String)))
-        .order_by(Project.id)
+        .join_from(Project, ProjectWorkforce, ProjectWorkforce.project_id == Project.id)
+        .join(Worker, workforce.may_work_on(Worker.id, Worker.pool_org_id))
+        .outerjoin(held, held.c.worker_id == Worker.id)
+        .where(
+            Worker.id.in_(_WORKER_IDS),
+            or_(
+                Worker.id.in_(bindparam("anywhere_ids", expanding=True)),
+                Project.id.in_(bindparam("project_ids", expanding=True)),
+            ),
+        )
+        .order_by(Worker.id, Project.id)
     )
-    if one_project:
-        query = query.where(Project.id == bindparam("project_id", type_=String))
-    return query
 
 
-_ELIGIBLE_ANYWHERE = _eligibility(one_project=False)
-_ELIGIBLE_IN_PROJECT = _eligibility(one_project=True)
+_ELIGIBILITY = _eligibility()
 
-# Pending, released, untried tasks of these projects with room, best first (priority, then
-# age); the row is locked, and rows other workers hold are skipped.
+# Pending, released tasks of these projects with room, best first (priority, then age), but
+# those every asking worker has tried; the rows are locked, and rows other transactions hold
+# are skipped. The window (the limit) is written into the SQL, as a constant (see _constant).
 _PICK = (
     select(
         Task.id,
@@ -174,10 +189,11 @@ _PICK = (
         Task.status == _constant("pending"),
         Task.is_test.is_(False),
         or_(Task.batch_id.is_(None), Batch.finalized_at.is_not(None)),
-        ~select(Assignment.id)
-        .where(Assignment.task_id == Task.id, Assignment.worker_id == _WORKER)
+        select(func.count())
+        .where(Assignment.task_id == Task.id, Assignment.worker_id.in_(_WORKER_IDS))
         .correlate(Task)
-        .exists(),
+        .scalar_subquery()
+        < bindparam("workers", type_=Integer),
         select(func.count())
         .where(Assignment.task_id == Task.id, _live(_NOW))
         .correlate(Task)
@@ -186,32 +202,30 @@ _PICK = (
         Task.id.not_in(bindparam("skip", expanding=True)),
     )
     .order_by(Task.priority.desc(), Task.id)
-    .limit(_constant(1))
+    .limit(bindparam("window", type_=Integer, literal_execute=True))
     .with_for_update(of=Task.__table__, skip_locked=True)
 )
 
-# The lease is written only if the task still has room, counted again under the task's lock:
-# the pick's count may predate a lease committed just before the lock was taken.
-_LEASE_COLUMNS = ("id", "org_id", "project_id", "task_id", "worker_id", "state", "leased_at")
-_LEASE = (
-    insert(Assignment.__table__)
-    .from_select(
-        [*_LEASE_COLUMNS, "leased_until"],
-        select(
-            *(
-                bindparam(f"lease_{name}", type_=Assignment.__table__.c[name].type)
-                for name in _LEASE_COLUMNS
-            ),
-            bindparam("leased_until", type_=Assignment.leased_until.type),
-        ).where(
-            select(func.count())
-            .where(Assignment.task_id == bindparam("lease_task_id"), _live(_NOW))
-            .scalar_subquery()
-            < bindparam("required", type_=Integer)
-        ),
-    )
-    .returning(Assignment.__table__.c.id)
+# The picked tasks' assignments that take room or belong to an asking worker, read under the
+# tasks' locks by a statement of its own (on PostgreSQL, a fresh snapshot): the pick's counts
+# may predate a lease committed just before a lock was taken.
+_ASSIGNMENTS_OF_PICKED = select(
+    Assignment.task_id, Assignment.worker_id, _live(_NOW).label("live")
+).where(
+    Assignment.task_id.in_(bindparam("task_ids", expanding=True)),
+    or_(_live(_NOW), Assignment.worker_id.in_(_WORKER_IDS)),
 )
+
+
+def _leases_insert(dialect: Any) -> Any:
+    table = Assignment.__table__
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+# All the leases of a call in one statement. A lease its worker took at the same moment in
+# another transaction (a gold task: it is leased without a lock) is left out, not an error that
+# would abort the others' transaction.
+_WRITE_LEASES = {"postgresql": _leases_insert(postgresql), "sqlite": _leases_insert(sqlite)}
 
 
 def _assignment_read(assignment: Assignment, task: Task, project_name: str) -> AssignmentRead:
@@ -244,104 +258,264 @@ def next_task(
     ``max_live_leases`` (0: no limit) caps how much work one account can hold at once, so a
     script cannot hoard a queue.
     """
+    ask = NextAsk(worker=worker, project_id=project_id, max_live_leases=max_live_leases)
+    (result,) = next_tasks(db, [ask], now=now)
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+@dataclass(frozen=True)
+class _Seeker:
+    """An ask that passed its checks, and the projects whose tasks it may take."""
+
+    index: int
+    worker_id: str
+    lease_seconds: dict[str, int]
+    gold_project_ids: list[str]
+    max_live_leases: int
+
+
+@dataclass(frozen=True)
+class _Lease:
+    """A lease given in the call, written with the others at its end."""
+
+    index: int
+    org_id: str
+    worker_id: str
+    read: AssignmentRead
+
+
+@dataclass
+class _Round:
+    """One call of ``next_tasks``: each ask's result, the live leases each worker holds (with
+    those given in this call), the tasks each has an assignment on, and the leases to write."""
+
+    now: datetime
+    results: list[AssignmentRead | DomainError | None]
+    held: Counter[str] = field(default_factory=Counter)
+    tried: set[tuple[str, str]] = field(default_factory=set)
+    leases: list[_Lease] = field(default_factory=list)
+
+    def may_hold_another(self, seeker: _Seeker) -> bool:
+        """Whether the seeker's worker is under their cap of live leases; when not, the ask is
+        refused."""
+        if seeker.max_live_leases and self.held[seeker.worker_id] >= seeker.max_live_leases:
+            self.results[seeker.index] = _too_many_leases(self.held[seeker.worker_id])
+            return False
+        return True
+
+    def give(self, seeker: _Seeker, task: Any, project_name: str) -> None:
+        """Lease the task (a picked row or a Task) to the seeker, to be written with the rest."""
+        leased_until = self.now + timedelta(seconds=seeker.lease_seconds[task.project_id])
+        read = AssignmentRead(
+            assignment_id=new_id(),
+            task_id=task.id,
+            project_id=task.project_id,
+            project=project_name,
+            type=task.type,
+            instruction=task.instruction,
+            params=task.params,
+            state="active",
+            leased_at=self.now,
+            leased_until=leased_until,
+        )
+        self.leases.append(_Lease(seeker.index, task.org_id, seeker.worker_id, read))
+        self.held[seeker.worker_id] += 1
+        self.tried.add((task.id, seeker.worker_id))
+
+
+def _too_many_leases(held: int) -> TooManyRequests:
+    return TooManyRequests(
+        f"you hold {held} live leases, the most allowed; submit, skip or release one",
+        retry_after=5,
+    )
+
+
+def next_tasks(
+    db: Session, asks: list[NextAsk], *, now: datetime | None = None
+) -> list[AssignmentRead | DomainError | None]:
+    """Lease each ask the best task its worker may do and has not tried, for many asks in one
+    transaction (a dispatch round) with a few statements for them all; one result per ask, in
+    order: its lease, None when there is no task for it, or the error it alone would raise.
+
+    An ask refused writes nothing and does not stop the others. Two asks of one worker get
+    different tasks, and the leases given count towards the worker's ``max_live_leases``.
+    """
+    round_ = _Round(now=now or utcnow(), results=[None] * len(asks))
+    seekers = _check_asks(db, round_, asks)
+    seekers = _give_gold(db, round_, seekers)
+    _give_from_queue(db, round_, seekers)
+    _write_leases(db, round_)
+    return round_.results
+
+
+def _check_asks(db: Session, round_: _Round, asks: list[NextAsk]) -> list[_Seeker]:
+    """The asks that may be served, with their projects; the others get their error."""
+    active = [ask for ask in asks if ask.worker.status == "active"]
+    reachable: dict[str, list[Any]] = {}
+    if active:
+        rows = db.execute(
+            _ELIGIBILITY,
+            {
+                "worker_ids": list({ask.worker.id for ask in active}),
+                "anywhere_ids": list({ask.worker.id for ask in active if ask.project_id is None}),
+                "project_ids": list({ask.project_id for ask in active if ask.project_id}),
+                "now": round_.now,
+            },
+        )
+        for row in rows:
+            reachable.setdefault(row.worker_id, []).append(row)
+            round_.held[row.worker_id] = row.held
+    seekers = []
+    for index, ask in enumerate(asks):
+        try:
+            seeker = _seeker(index, ask, reachable.get(ask.worker.id, []))
+        except DomainError as error:
+            round_.results[index] = error
+        else:
+            if seeker is not None:
+                seekers.append(seeker)
+    return seekers
+
+
+def _seeker(index: int, ask: NextAsk, reachable: list[Any]) -> _Seeker | None:
+    """The ask's checks on the projects its worker may touch; None when none has work for them."""
+    worker = ask.worker
     if worker.status != "active":
         raise Forbidden(f"your account is {worker.status}; no tasks are handed out")
-    now = now or utcnow()
-    who = {"worker_id": worker.id, "pool_org_id": worker.pool_org_id, "now": now}
-    if project_id is None:
-        projects = db.execute(_ELIGIBLE_ANYWHERE, who).all()
-    else:
-        projects = db.execute(_ELIGIBLE_IN_PROJECT, {**who, "project_id": project_id}).all()
+    projects = reachable
+    if ask.project_id is not None:
+        projects = [p for p in reachable if p.project_id == ask.project_id]
         if not projects:
-            raise NotFound(f"no project {project_id!r}")
+            raise NotFound(f"no project {ask.project_id!r}")
         if projects[0].missing:
             raise Forbidden(f"this project requires the qualification {projects[0].missing!r}")
         if projects[0].paused:
             raise Forbidden("you are paused on this project for low accuracy; ask an operator")
-    if max_live_leases and projects and projects[0].held >= max_live_leases:
-        raise TooManyRequests(
-            f"you hold {projects[0].held} live leases, the most allowed; "
-            "submit, skip or release one",
-            retry_after=5,
-        )
-    lease_seconds = {p.id: p.lease_seconds for p in projects if not p.missing and not p.paused}
+    if ask.max_live_leases and projects and projects[0].held >= ask.max_live_leases:
+        raise _too_many_leases(projects[0].held)
+    open_to_worker = [p for p in projects if not (p.missing or p.paused)]
+    lease_seconds = {p.project_id: p.lease_seconds for p in open_to_worker}
     if not lease_seconds:
         return None
-    # Gold tasks come at the project's gold rate, leased like any task (they have no room limit).
-    with_gold = [p.id for p in projects if p.id in lease_seconds and p.gold_rate > 0]
-    gold = quality.pick_gold(db, worker_id=worker.id, project_ids=with_gold) if with_gold else None
-    if gold is not None:
-        return _lease(db, gold[0], gold[1], worker_id=worker.id, now=now, seconds=lease_seconds)
+    return _Seeker(
+        index=index,
+        worker_id=worker.id,
+        lease_seconds=lease_seconds,
+        gold_project_ids=[p.project_id for p in open_to_worker if p.gold_rate > 0],
+        max_live_leases=ask.max_live_leases,
+    )
+
+
+def _give_gold(db: Session, round_: _Round, seekers: list[_Seeker]) -> list[_Seeker]:
+    """Gold tasks at their projects' gold rates, drawn worker by worker (only workers who may
+    take a project's gold); returns the seekers still looking for a task."""
+    looking = []
+    for seeker in seekers:
+        gold = None
+        if seeker.gold_project_ids:
+            gold = quality.pick_gold(
+                db, worker_id=seeker.worker_id, project_ids=seeker.gold_project_ids
+            )
+        if gold is None or (gold[0].id, seeker.worker_id) in round_.tried:
+            looking.append(seeker)
+        elif round_.may_hold_another(seeker):
+            round_.give(seeker, *gold)
+    return looking
+
+
+def _give_from_queue(db: Session, round_: _Round, seekers: list[_Seeker]) -> None:
+    """Lock a window of the best tasks for the seekers, count their room again under the locks
+    and match them; seekers left without a task while the window was full look further down."""
     skip: list[str] = []
     for _ in range(PICK_ATTEMPTS):
-        row = db.execute(_PICK, {**who, "project_ids": list(lease_seconds), "skip": skip}).first()
-        if row is None:
-            return None
-        lease = {
-            "lease_id": new_id(),
-            "lease_org_id": row.org_id,
-            "lease_project_id": row.project_id,
-            "lease_task_id": row.id,
-            "lease_worker_id": worker.id,
-            "lease_state": "active",
-            "lease_leased_at": now,
-            "leased_until": now + timedelta(seconds=lease_seconds[row.project_id]),
-            "now": now,
-            "required": row.required_responses,
-        }
-        try:
-            written = db.execute(_LEASE, lease).first()
-        except IntegrityError:
-            raise Conflict(
-                "another of your requests leased this task at the same moment; ask again"
-            ) from None
-        if written is None:
-            skip.append(row.id)
-            continue
-        return AssignmentRead(
-            assignment_id=lease["lease_id"],
-            task_id=row.id,
-            project_id=row.project_id,
-            project=row.name,
-            type=row.type,
-            instruction=row.instruction,
-            params=row.params,
-            state="active",
-            leased_at=now,
-            leased_until=lease["leased_until"],
-            finished_at=None,
-            response=None,
+        if not seekers:
+            return
+        worker_ids = list({seeker.worker_id for seeker in seekers})
+        # A margin for tasks some seekers cannot take (tried, or of a project not theirs).
+        window = len(seekers) + len(seekers) // 4
+        picked = db.execute(
+            _PICK,
+            {
+                "project_ids": list({p for seeker in seekers for p in seeker.lease_seconds}),
+                "worker_ids": worker_ids,
+                "workers": len(worker_ids),
+                "skip": skip,
+                "window": window,
+                "now": round_.now,
+            },
+        ).all()
+        if not picked:
+            return
+        room = {task.id: task.required_responses for task in picked}
+        assignments = db.execute(
+            _ASSIGNMENTS_OF_PICKED,
+            {"task_ids": list(room), "worker_ids": worker_ids, "now": round_.now},
         )
-    return None
+        for task_id, worker_id, live in assignments:
+            room[task_id] -= live
+            round_.tried.add((task_id, worker_id))
+        seekers = _match(round_, seekers, [task for task in picked if room[task.id] > 0], room)
+        if len(picked) < window:
+            return
+        skip.extend(room)
 
 
-def _lease(
-    db: Session,
-    task: Task,
-    project_name: str,
-    *,
-    worker_id: str,
-    now: datetime,
-    seconds: dict[str, int],
-) -> AssignmentRead:
-    assignment = Assignment(
-        id=new_id(),
-        org_id=task.org_id,
-        project_id=task.project_id,
-        task_id=task.id,
-        worker_id=worker_id,
-        state="active",
-        leased_at=now,
-        leased_until=now + timedelta(seconds=seconds[task.project_id]),
-    )
-    db.add(assignment)
-    try:
-        db.flush()
-    except IntegrityError:
-        raise Conflict(
-            "another of your requests leased this task at the same moment; ask again"
-        ) from None
-    return _assignment_read(assignment, task, project_name)
+def _match(
+    round_: _Round, seekers: list[_Seeker], tasks: list[Any], room: dict[str, int]
+) -> list[_Seeker]:
+    """Give each seeker in turn the best of the tasks with room left, of one of its projects, that
+    its worker has not tried; returns the seekers left without one."""
+    unmatched = []
+    for seeker in seekers:
+        if not round_.may_hold_another(seeker):
+            continue
+        task = next(
+            (
+                task
+                for task in tasks
+                if task.project_id in seeker.lease_seconds
+                and (task.id, seeker.worker_id) not in round_.tried
+            ),
+            None,
+        )
+        if task is None:
+            unmatched.append(seeker)
+            continue
+        round_.give(seeker, task, task.name)
+        room[task.id] -= 1
+        if not room[task.id]:
+            tasks.remove(task)
+    return unmatched
+
+
+def _write_leases(db: Session, round_: _Round) -> None:
+    """Write the leases given, in one statement, and set their asks' results."""
+    if not round_.leases:
+        return
+    rows = [
+        {
+            "id": lease.read.assignment_id,
+            "org_id": lease.org_id,
+            "project_id": lease.read.project_id,
+            "task_id": lease.read.task_id,
+            "worker_id": lease.worker_id,
+            "state": "active",
+            "leased_at": lease.read.leased_at,
+            "leased_until": lease.read.leased_until,
+        }
+        # In one order everywhere, so that two rounds waiting on each other's leases of the same
+        # (gold) task and worker cannot deadlock.
+        for lease in sorted(round_.leases, key=lambda lease: (lease.read.task_id, lease.worker_id))
+    ]
+    written = set(db.scalars(_WRITE_LEASES[db.get_bind().dialect.name], rows))
+    for lease in round_.leases:
+        round_.results[lease.index] = (
+            lease.read
+            if lease.read.assignment_id in written
+            else Conflict("another of your requests leased this task at the same moment; ask again")
+        )
 
 
 _OWN_ASSIGNMENT = (
