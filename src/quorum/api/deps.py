@@ -9,7 +9,6 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
@@ -158,30 +157,19 @@ def allow_query(*names: str) -> Callable[[Request], None]:
 WORKER_SESSION_COOKIE = "quorum_worker_session"
 
 
-def get_worker(request: Request, db: SessionDep) -> WorkerIdentity:
-    """Authenticate a worker: a Bearer session token (worker API) or the session cookie (web)."""
+def worker_secret(request: Request) -> str:
+    """A worker's session token: a Bearer token (worker API) or the session cookie (web)."""
     secret = _bearer(request) or request.cookies.get(WORKER_SESSION_COOKIE, "")
     if not secret:
         raise Unauthorized("log in as a worker: send the session token as a Bearer token")
-    worker = workforce.authenticate_worker(db, secret=secret)
+    return secret
+
+
+def get_worker(request: Request, db: SessionDep) -> WorkerIdentity:
+    """Authenticate a worker: a Bearer session token (worker API) or the session cookie (web)."""
+    worker = workforce.authenticate_worker(db, secret=worker_secret(request))
     check_request_rate(request, f"worker:{worker.id}")
     return worker
 
 
 WorkerDep = Annotated[WorkerIdentity, Depends(get_worker)]
-Result = TypeVar("Result")
-
-
-async def as_worker(request: Request, work: Callable[[Session, WorkerIdentity], Result]) -> Result:
-    """Authenticate the worker and run ``work`` in one transaction, committed before returning,
-    on one pool thread.
-
-    For the endpoints every worker calls in a loop (next, submit): FastAPI runs each sync
-    dependency on a thread of its own, and those hand-offs cost more than the work.
-    """
-
-    def run() -> Result:
-        with request.app.state.session_factory() as db, db.begin():
-            return work(db, get_worker(request, db))
-
-    return await run_in_threadpool(run)

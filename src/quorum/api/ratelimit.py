@@ -146,7 +146,11 @@ def request_limiter(settings: Settings, engine: Engine) -> RateLimiter | None:
 
 def check_request_rate(request: Request, key: str) -> None:
     """Count a request for ``key`` (``key:<id>`` or ``worker:<id>``); 429 past the limit."""
-    limiter: RateLimiter | None = request.app.state.rate_limiter
+    check_rate(request.app.state.rate_limiter, key)
+
+
+def check_rate(limiter: "RateLimiter | None", key: str) -> None:
+    """``check_request_rate`` with the limiter at hand (None: no limit)."""
     if limiter is None:
         return
     wait = limiter.retry_after(key)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from quorum.accounts.schemas import Caller, StaffCaller
-from quorum.api.deps import SessionDep, WorkerDep, as_worker, authorize, authorize_staff
+from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff, worker_secret
 from quorum.dispatch import service
 from quorum.dispatch.schemas import (
     AssignmentPage,
@@ -36,14 +36,10 @@ PoolManager = Annotated[StaffCaller, authorize_staff(workforce_policy.manage_pub
 async def next_task(data: NextTaskRequest, request: Request) -> AssignmentRead | Response:
     """Lease the next task (optionally of one project); 204 when there is nothing to do, 429
     when the worker already holds the most live leases allowed."""
-    assignment = await as_worker(
-        request,
-        lambda db, worker: service.next_task(
-            db,
-            worker=worker,
-            project_id=data.project_id,
-            max_live_leases=request.app.state.settings.max_live_leases_per_worker,
-        ),
+    assignment = await request.app.state.dispatch_rounds.next_task(
+        worker_secret(request),
+        project_id=data.project_id,
+        max_live_leases=request.app.state.settings.max_live_leases_per_worker,
     )
     return assignment if assignment is not None else Response(status_code=204)
 
@@ -51,11 +47,8 @@ async def next_task(data: NextTaskRequest, request: Request) -> AssignmentRead |
 @worker_router.post("/assignments/{assignment_id}/submit", response_model=SubmitResult)
 async def submit(assignment_id: str, data: SubmitRequest, request: Request) -> SubmitResult:
     """Submit a response, validated by the task type; the reply means it is stored."""
-    return await as_worker(
-        request,
-        lambda db, worker: service.submit(
-            db, worker_id=worker.id, assignment_id=assignment_id, response=data.response
-        ),
+    return await request.app.state.dispatch_rounds.submit(
+        worker_secret(request), assignment_id=assignment_id, response=data.response
     )
 
 

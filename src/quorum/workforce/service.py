@@ -32,6 +32,7 @@ from quorum.credentials import check_password, digest, hash_password, new_secret
 from quorum.db.base import utcnow
 from quorum.errors import (
     Conflict,
+    DomainError,
     Forbidden,
     Invalid,
     NotFound,
@@ -192,11 +193,18 @@ def log_out(db: Session, *, token_id: str) -> None:
 
 
 # Every worker request runs this: built once (see dispatch's hot path for why).
-_SESSION_OF = (
-    select(WorkerToken.id, Worker.id, Worker.status, Worker.role, Worker.pool_org_id)
+_SESSIONS_OF = (
+    select(
+        WorkerToken.digest,
+        WorkerToken.id,
+        Worker.id,
+        Worker.status,
+        Worker.role,
+        Worker.pool_org_id,
+    )
     .join(Worker, Worker.id == WorkerToken.worker_id)
     .where(
-        WorkerToken.digest == bindparam("digest", type_=String),
+        WorkerToken.digest.in_(bindparam("digests", expanding=True)),
         WorkerToken.kind == "session",
         WorkerToken.revoked_at.is_(None),
         WorkerToken.expires_at > bindparam("now", type_=WorkerToken.expires_at.type),
@@ -206,15 +214,32 @@ _SESSION_OF = (
 
 def authenticate_worker(db: Session, *, secret: str) -> WorkerIdentity:
     """Resolve a session token to its worker; banned workers are refused."""
-    row = db.execute(_SESSION_OF, {"digest": digest(secret), "now": utcnow()}).first()
-    if row is None:
-        raise Unauthorized("the worker session is invalid or expired; log in again")
-    token_id, worker_id, status, role, pool_org_id = row
-    if status == "banned":
-        raise Forbidden("this worker account is banned")
-    return WorkerIdentity(
-        id=worker_id, status=status, role=role, pool_org_id=pool_org_id, token_id=token_id
-    )
+    found = authenticate_workers(db, secrets=[secret])[secret]
+    if isinstance(found, DomainError):
+        raise found
+    return found
+
+
+def authenticate_workers(
+    db: Session, *, secrets: list[str]
+) -> dict[str, WorkerIdentity | DomainError]:
+    """``authenticate_worker`` for the requests of a dispatch round, with one query: each
+    secret's worker, or the error that refuses it."""
+    digests = {digest(secret): secret for secret in secrets}
+    found: dict[str, WorkerIdentity | DomainError] = {
+        secret: Unauthorized("the worker session is invalid or expired; log in again")
+        for secret in secrets
+    }
+    for row in db.execute(_SESSIONS_OF, {"digests": list(digests), "now": utcnow()}):
+        token_digest, token_id, worker_id, status, role, pool_org_id = row
+        found[digests[token_digest]] = (
+            Forbidden("this worker account is banned")
+            if status == "banned"
+            else WorkerIdentity(
+                id=worker_id, status=status, role=role, pool_org_id=pool_org_id, token_id=token_id
+            )
+        )
+    return found
 
 
 def get_worker_self(db: Session, *, worker_id: str) -> Worker:
