@@ -171,7 +171,7 @@ def test_workers_calling_at_once_over_http_each_get_their_own_task(tenant, make_
 
     async def everyone() -> list[tuple[int, int, str]]:
         clients = [
-            httpx.AsyncClient(base_url=str(w.client.base_url), headers=w.client.headers)
+            httpx.AsyncClient(base_url=str(w.client.base_url), headers=w.client.headers, timeout=30)
             for w in workers
         ]
         try:

@@ -133,7 +133,9 @@ def test_pay_remembered_by_a_rolled_back_submit_is_not_earned_later(sessions, tw
         lease = dispatch.next_task(db, worker=first)
     with sessions() as db:
         assignment = db.get_one(Assignment, lease.assignment_id)
-        assert payouts.record_submissions(db, assignments=[assignment]) == [25]
+        assert payouts.project_rates(db, project_ids=[assignment.project_id]) == {
+            assignment.project_id: 25
+        }
         db.rollback()
         with db.begin():
             payouts.earn(db, assignment_ids=[lease.assignment_id])

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # one round's locks and reply time stay short.
 MOST_ASKS_PER_ROUND = 64
 # While one round waits for the database, another can use the CPU.
-ROUNDS_AT_ONCE = 2
+ROUNDS_AT_ONCE = 1
 
 Outcome = AssignmentRead | SubmitResult | None | BaseException
 

@@ -27,11 +27,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quorum.db import new_id, utcnow, write_through
 from quorum.db.pagination import decode_cursor, encode_cursor
+from quorum.db.rows import InsertRows
 from quorum.dispatch.models import Assignment
 from quorum.dispatch.schemas import (
     AssignmentPage,
@@ -217,15 +217,14 @@ _ASSIGNMENTS_OF_PICKED = select(
 )
 
 
-def _leases_insert(dialect: Any) -> Any:
-    table = Assignment.__table__
-    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
-
-
 # All the leases of a call in one statement. A lease its worker took at the same moment in
 # another transaction (a gold task: it is leased without a lock) is left out, not an error that
 # would abort the others' transaction.
-_WRITE_LEASES = {"postgresql": _leases_insert(postgresql), "sqlite": _leases_insert(sqlite)}
+_WRITE_LEASES = InsertRows(
+    Assignment.__table__,
+    ["id", "org_id", "project_id", "task_id", "worker_id", "state", "leased_at", "leased_until"],
+    finish=lambda insert: insert.on_conflict_do_nothing().returning(Assignment.__table__.c.id),
+)
 
 
 def _assignment_read(assignment: Assignment, task: Task, project_name: str) -> AssignmentRead:
@@ -509,7 +508,7 @@ def _write_leases(db: Session, round_: _Round) -> None:
         # (gold) task and worker cannot deadlock.
         for lease in sorted(round_.leases, key=lambda lease: (lease.read.task_id, lease.worker_id))
     ]
-    written = set(db.scalars(_WRITE_LEASES[db.get_bind().dialect.name], rows))
+    written = set(_WRITE_LEASES(db, rows).scalars())
     for lease in round_.leases:
         round_.results[lease.index] = (
             lease.read
@@ -527,10 +526,10 @@ _OWN_ASSIGNMENT = (
 
 # The submitted assignments and their tasks, all locked, in task order: rounds that lock tasks
 # in one order cannot deadlock, and a task's row is locked before its assignment's, as
-# everywhere. Each task's gold record, project, quality settings and the worker's trust there
-# come along for the rest of the submit (consolidation, pay, the callback).
+# everywhere. Each task's gold record, project, its pay rate, quality settings and the worker's
+# trust there come along for the rest of the submit (consolidation, pay, the callback).
 _LOCK_SUBMITTED = (
-    select(Task, Assignment, GoldTask.id, Project, ProjectQuality, WorkerTrust)
+    select(Task, Assignment, GoldTask.id, Project, payouts.pay_rate(), ProjectQuality, WorkerTrust)
     .join(
         Assignment,
         and_(
@@ -613,7 +612,9 @@ def submit_all(
         _LOCK_SUBMITTED, {"assignment_ids": list({ask.assignment_id for ask in asks})}
     )
     found: dict[str, tuple[Task, Assignment, str | None]] = {}
-    for task, assignment, gold_id, project, stored_settings, trust in locked:
+    pays: dict[str, int] = {}
+    for task, assignment, gold_id, project, pay, stored_settings, trust in locked:
+        pays[assignment.id] = pay
         quality.settings_of(db, project=project, stored=stored_settings)
         quality.trust_loaded(
             db, project_id=task.project_id, worker_id=assignment.worker_id, row=trust
@@ -638,7 +639,8 @@ def submit_all(
         state="submitted",
         finished_at=now,
     )
-    pending = payouts.record_submissions(db, assignments=assignments)
+    pending = [pays[assignment.id] for assignment in assignments]
+    payouts.record_submissions(db, submitted=list(zip(assignments, pending, strict=True)))
     completed = _complete_if_done(db, [answer for answer in answers if answer.gold is None])
     for answer, cents in zip(answers, pending, strict=True):
         task = answer.task

@@ -14,12 +14,13 @@ never see public workers in their runs and the platform never pays a private wor
 import csv
 import io
 
-from sqlalchemy import ColumnElement, Exists, Select, bindparam, case, func, insert, select
+from sqlalchemy import ColumnElement, Exists, Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.accounts.models import Organization
 from quorum.db import new_id, transaction_memo, utcnow
+from quorum.db.rows import InsertRows
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, NotFound
 from quorum.payouts.models import (
@@ -81,47 +82,54 @@ def pay_rates(db: Session, *, org_id: str) -> PayRatesRead:
     return PayRatesRead(projects=dict(projects.all()), task_types=dict(types.all()))
 
 
-def _rate_of(which: ColumnElement[bool]) -> Select[tuple[str, int]]:
-    """Each project's pay per response (of the projects ``which`` selects): its own rate, else
-    its task type's, else 0."""
-    return (
-        select(Project.id, func.coalesce(ProjectPayRate.cents, TaskTypePayRate.cents, 0))
-        .outerjoin(ProjectPayRate, ProjectPayRate.project_id == Project.id)
-        .outerjoin(
-            TaskTypePayRate,
-            (TaskTypePayRate.org_id == Project.org_id)
-            & (TaskTypePayRate.task_type == Project.type),
-        )
-        .where(which)
+def pay_rate() -> ColumnElement[int]:
+    """A project's pay per response, as a column of a query over ``Project``: its own rate,
+    else its task type's, else 0."""
+    own = select(ProjectPayRate.cents).where(ProjectPayRate.project_id == Project.id)
+    of_type = select(TaskTypePayRate.cents).where(
+        TaskTypePayRate.org_id == Project.org_id, TaskTypePayRate.task_type == Project.type
+    )
+    return func.coalesce(
+        own.correlate(Project).scalar_subquery(), of_type.correlate(Project).scalar_subquery(), 0
     )
 
 
 def project_rates(db: Session, *, project_ids: list[str]) -> dict[str, int]:
     """What a response pays now on each project."""
-    return {
-        project_id: cents for project_id, cents in db.execute(_rate_of(Project.id.in_(project_ids)))
-    }
+    rates = select(Project.id, pay_rate()).where(Project.id.in_(project_ids))
+    return {project_id: cents for project_id, cents in db.execute(rates)}
 
 
 _ledger = LedgerEntry.__table__
-_ADD_ENTRIES = insert(_ledger)
+_ADD_ENTRIES = InsertRows(
+    _ledger,
+    [
+        "id",
+        "org_id",
+        "worker_id",
+        "kind",
+        "cents",
+        "assignment_id",
+        "payout_run_id",
+        "note",
+        "created_at",
+    ],
+)
 _PENDING_WRITTEN = "payouts.pending"
 
 
-def record_submissions(db: Session, *, assignments: list[Assignment]) -> list[int]:
-    """Write the pending pay of submitted responses at their projects' current rates; returns
-    each one's amount in cents. Two statements however many there are (a dispatch round submits
-    many at once).
+def record_submissions(db: Session, *, submitted: list[tuple[Assignment, int]]) -> None:
+    """Write the pending pay of submitted responses, each with what its project pays now (read
+    in this transaction, as ``pay_rate``), with one statement however many there are: a
+    dispatch round submits many at once.
 
     The transaction remembers them, so that earning them at once (the task completes with these
     answers) needs no query of the ledger.
     """
-    rates = project_rates(db, project_ids=list({a.project_id for a in assignments}))
     now = utcnow()
     written = transaction_memo(db, _PENDING_WRITTEN)
     entries = []
-    for assignment in assignments:
-        cents = rates[assignment.project_id]
+    for assignment, cents in submitted:
         entries.append(
             {
                 "id": new_id(),
@@ -137,8 +145,7 @@ def record_submissions(db: Session, *, assignments: list[Assignment]) -> list[in
         )
         written[assignment.id] = (assignment.org_id, assignment.worker_id, assignment.id, cents)
     if entries:
-        db.execute(_ADD_ENTRIES, entries)
-    return [entry["cents"] for entry in entries]
+        _ADD_ENTRIES(db, entries)
 
 
 _PENDING_OF = select(
@@ -176,7 +183,7 @@ def earn(db: Session, *, assignment_ids: list[str]) -> None:
         for org_id, worker_id, assignment_id, cents in pending
         for kind, sign, note in (("pending", -1, "accepted"), ("earned", 1, "task completed"))
     ]
-    db.execute(_ADD_ENTRIES, entries)
+    _ADD_ENTRIES(db, entries)
 
 
 def adjust(db: Session, *, org_id: str, worker_id: str, data: AdjustmentCreate) -> LedgerEntry:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quorum.db import transaction_memo, utcnow
+from quorum.db.rows import InsertRows
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
 from quorum.payouts import service as payouts
@@ -591,8 +592,8 @@ def consolidate(
     _learn_trust(db, {(t.project_id, a.worker_id) for t, submitted in finished for a in submitted})
     outcomes = [_consolidate_one(db, task, submitted) for task, submitted in finished]
     now = utcnow()
-    db.execute(
-        _RECORD_CONFIDENCE[db.get_bind().dialect.name],
+    _RECORD_CONFIDENCE(
+        db,
         [
             {
                 "task_id": task.id,
@@ -605,6 +606,19 @@ def consolidate(
         ],
     )
     return outcomes
+
+
+_confidence = TaskConfidence.__table__
+# Whether or not the task had a confidence (a task asking for more responses is consolidated
+# again with each), one statement writes it.
+_RECORD_CONFIDENCE = InsertRows(
+    _confidence,
+    ["task_id", "project_id", "confidence", "responses", "updated_at"],
+    finish=lambda statement: statement.on_conflict_do_update(
+        index_elements=[_confidence.c.task_id],
+        set_={n: statement.excluded[n] for n in ("confidence", "responses", "updated_at")},
+    ),
+)
 
 
 def _consolidate_one(db: Session, task: Task, submitted: list[Assignment]) -> Consolidated:
@@ -638,23 +652,6 @@ def _consolidate_one(db: Session, task: Task, submitted: list[Assignment]) -> Co
     if needs_more:
         task.required_responses = len(submitted) + 1
     return Consolidated(response=response, confidence=confidence, needs_more=needs_more)
-
-
-def _confidence_upsert(dialect: Any) -> Any:
-    table = TaskConfidence.__table__
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.task_id],
-        set_={name: statement.excluded[name] for name in ("confidence", "responses", "updated_at")},
-    )
-
-
-# Whether or not the task had a confidence (a task asking for more responses is consolidated
-# again with each), one statement writes it.
-_RECORD_CONFIDENCE = {
-    "postgresql": _confidence_upsert(postgresql),
-    "sqlite": _confidence_upsert(sqlite),
-}
 
 
 def consolidation_lag(db: Session) -> dict[str, int]:
