@@ -34,8 +34,12 @@ log = logging.getLogger(__name__)
 # Enough to serve a whole busy workforce's requests of one process at once, few enough that
 # one round's locks and reply time stay short.
 MOST_ASKS_PER_ROUND = 64
-# While one round waits for the database, another can use the CPU.
+# While a round waits for the database, the event loop reads requests and sends replies; with
+# the database on the same machine one round at a time made the biggest rounds. A database far
+# away (long round trips) may want two.
 ROUNDS_AT_ONCE = 1
+# Turns of the event loop a round waits for requests already on their sockets (see _gather).
+GATHERING_TURNS = 4
 
 Outcome = AssignmentRead | SubmitResult | None | BaseException
 
@@ -98,6 +102,7 @@ class DispatchRounds:
         finds none (with no await in between, so a request arriving later starts a runner)."""
         try:
             while self._waiting:
+                await self._gather()
                 batch = self._waiting[: self._most_asks]
                 del self._waiting[: self._most_asks]
                 outcomes = await run_in_threadpool(self._round_or_one_by_one, batch)
@@ -110,6 +115,16 @@ class DispatchRounds:
                         request.reply.set_result(outcome)
         finally:
             self._runners.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _gather(self) -> None:
+        """Let the event loop read the requests that came in while the last round ran (the
+        round's thread held the interpreter): they are on their sockets, not yet waiting here.
+        A few turns of the loop, while that adds to the round."""
+        for _ in range(GATHERING_TURNS):
+            waiting = len(self._waiting)
+            await asyncio.sleep(0)
+            if len(self._waiting) == waiting or len(self._waiting) >= self._most_asks:
+                return
 
     def _round_or_one_by_one(self, batch: list[_Request]) -> list[Outcome]:
         try:
