@@ -121,3 +121,18 @@ def test_cli_payout_run_prints_the_id_and_writes_the_csv(
     rows = list(csv.DictReader(out.open()))
     assert [(r["worker_id"], r["amount_cents"]) for r in rows] == [(worker.id, "99")]
     assert out.read_text() == tenant.client.get(f"/v1/payouts/{run_id}/csv").text
+
+
+def test_deleting_a_project_keeps_the_earnings_of_its_work(tenant, make_worker):
+    _, (task_id,) = categorization_project(tenant, name="paid", tasks=1)
+    assert tenant.client.put("/v1/projects/paid/pay-rate", json={"cents": 40}).status_code == 200
+    worker = make_worker(tenant, projects=("paid",))
+    lease = worker.next().json()
+    assert worker.submit(lease["assignment_id"], {"category": "good"}).status_code == 200
+
+    assert tenant.client.delete("/v1/projects/paid").status_code == 200
+
+    earnings = worker.client.get("/v1/worker/earnings").json()
+    assert earnings["balance_cents"] == 40
+    assert {entry["assignment_id"] for entry in earnings["entries"]} == {None}
+    assert tenant.client.get(f"/v1/task/{task_id}").status_code == 404

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from quorum.db.base import Base
@@ -54,8 +54,19 @@ def delete_project(db: Session, *, org_id: str, name: str) -> ProjectDeleted:
     batch_table = Base.metadata.tables["batch"]
     task_count = db.scalar(select(func.count()).where(task_table.c.project_id == project.id))
     batch_count = db.scalar(select(func.count()).where(batch_table.c.project_id == project.id))
-    # Foreign keys cascade from the project to everything that hangs off it; pay ledger entries
-    # of its work are detached (SET NULL), so earnings survive.
+    # Foreign keys cascade from the project to everything that hangs off it. Pay ledger entries
+    # of its work are detached first, so earnings survive.
+    assignment_table = Base.metadata.tables["assignment"]
+    ledger_table = Base.metadata.tables["ledger_entry"]
+    db.execute(
+        update(ledger_table)
+        .where(
+            ledger_table.c.assignment_id.in_(
+                select(assignment_table.c.id).where(assignment_table.c.project_id == project.id)
+            )
+        )
+        .values(assignment_id=None)
+    )
     project_table = Base.metadata.tables["project"]
     db.execute(
         delete(project_table).where(
