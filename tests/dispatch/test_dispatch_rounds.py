@@ -2,8 +2,10 @@
 own answer, and a round that fails as a whole is served again one request at a time."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from quorum.workforce import service as workforce
 from tests.dispatch.conftest import categorization_project, staffed_project
 
 GOOD = {"category": "good"}
+T = TypeVar("T")
 
 
 def staffed(sessions, *, tasks: int, workers: int) -> tuple[list[str], list[str], list[str]]:
@@ -44,6 +47,13 @@ def counting_commits(engine) -> Iterator[list[None]]:
 
 def no_limit(_worker_id: str) -> None:
     return None
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on an event loop of its own thread: the browser tests leave one running in the
+    main thread of the process (Playwright's sync API)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 async def take_all(rounds: DispatchRounds, secrets: list[str]) -> list:
@@ -73,9 +83,9 @@ def test_requests_arriving_together_are_served_in_one_transaction(engine, sessio
     task_ids, _, secrets = staffed(sessions, tasks=20, workers=20)
     rounds = DispatchRounds(sessions, admit=no_limit)
     with counting_commits(engine) as commits:
-        leased = asyncio.run(take_all(rounds, secrets))
+        leased = run(take_all(rounds, secrets))
         asks = [(s, lease.assignment_id, GOOD) for s, lease in zip(secrets, leased, strict=True)]
-        submitted = asyncio.run(submit_all(rounds, asks))
+        submitted = run(submit_all(rounds, asks))
     assert sorted(lease.task_id for lease in leased) == sorted(task_ids)
     assert all(result.task_completed for result in submitted)
     # 20 nexts, then 20 submits: one round each.
@@ -86,9 +96,9 @@ def test_requests_arriving_together_are_served_in_one_transaction(engine, sessio
 def test_each_request_of_a_round_gets_its_own_answer(sessions):
     task_ids, worker_ids, secrets = staffed(sessions, tasks=3, workers=3)
     rounds = DispatchRounds(sessions, admit=no_limit)
-    leased = asyncio.run(take_all(rounds, secrets))
+    leased = run(take_all(rounds, secrets))
     first, second, third = leased
-    outcomes = asyncio.run(
+    outcomes = run(
         submit_all(
             rounds,
             [
@@ -132,7 +142,7 @@ def test_a_round_that_fails_as_a_whole_serves_its_requests_one_by_one(engine, se
 
     rounds = DispatchRounds(sessions, admit=admit)
     with counting_commits(engine) as commits:
-        leased = asyncio.run(take_all(rounds, secrets))
+        leased = run(take_all(rounds, secrets))
     assert isinstance(leased[1], RuntimeError)
     served = [lease for i, lease in enumerate(leased) if i != 1]
     assert len({lease.task_id for lease in served}) == 3
@@ -152,7 +162,7 @@ def test_the_rate_limit_refuses_one_worker_not_the_round(sessions):
         if worker_id == worker_ids[0]:
             raise TooManyRequests("rate limit exceeded; slow down", retry_after=3)
 
-    leased = asyncio.run(take_all(DispatchRounds(sessions, admit=admit), secrets))
+    leased = run(take_all(DispatchRounds(sessions, admit=admit), secrets))
     assert isinstance(leased[0], TooManyRequests)
     assert leased[1].state == "active"
 
@@ -180,7 +190,7 @@ def test_workers_calling_at_once_over_http_each_get_their_own_task(tenant, make_
             for client in clients:
                 await client.aclose()
 
-    results = asyncio.run(everyone())
+    results = run(everyone())
     assert {(leased, submitted) for leased, submitted, _ in results} == {(200, 200)}
     assert sorted(task_id for _, _, task_id in results) == sorted(task_ids)
     statuses = {tenant.client.get(f"/v1/task/{task_id}").json()["status"] for task_id in task_ids}
@@ -192,6 +202,6 @@ def test_a_round_takes_at_most_its_share_and_the_rest_follow(engine, sessions, m
     task_ids, _, secrets = staffed(sessions, tasks=7, workers=7)
     rounds = DispatchRounds(sessions, admit=no_limit, most_asks=most_asks)
     with counting_commits(engine) as commits:
-        leased = asyncio.run(take_all(rounds, secrets))
+        leased = run(take_all(rounds, secrets))
     assert sorted(lease.task_id for lease in leased) == sorted(task_ids)
     assert len(commits) == -(-7 // most_asks)
