@@ -7,9 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from quorum.accounts import service as accounts
+from quorum.db import session_factory, transaction
+from quorum.payouts import service as payouts
 from quorum.tasks import service as tasks_service
 from quorum.tasks.schemas import ProjectCreate
 from quorum.workforce import service as workforce
@@ -129,3 +132,52 @@ def staffed_project(
             )
         )
     return org.id, task_ids, identities
+
+
+RATE_CENTS = 7
+# Tasks with more live leases + responses than they need: always none.
+OVERBOOKED = text(
+    """
+    SELECT count(*) FROM (
+        SELECT a.task_id
+        FROM assignment a JOIN task t ON t.id = a.task_id
+        WHERE t.project_id = :project_id
+          AND (a.state = 'submitted' OR (a.state = 'active' AND a.leased_until > :now))
+        GROUP BY a.task_id, t.required_responses
+        HAVING count(*) > t.required_responses
+    ) AS overbooked
+    """
+)
+
+
+def drain_project(engine: Engine, *, tasks: int, workers: int, redundancy: int):
+    """A paying project with tasks for many workers to drain at once; returns its id and the
+    workers' identities."""
+    with transaction(session_factory(engine)) as db:
+        org = accounts.create_organization(db, name=f"org-{uuid.uuid4().hex[:10]}")
+        project = tasks_service.create_project(
+            db, org_id=org.id, data=ProjectCreate(name="drain", type="categorization")
+        )
+        payouts.set_project_rate(db, org_id=org.id, project="drain", cents=RATE_CENTS)
+        for index in range(tasks):
+            tasks_service.create_task(
+                db,
+                org_id=org.id,
+                task_type="categorization",
+                body={
+                    "project": "drain",
+                    "attachment": f"review {index}",
+                    "categories": ["good", "bad"],
+                    "priority": index % 3,
+                    "required_responses": redundancy,
+                },
+            )
+        identities = []
+        for _ in range(workers):
+            worker, _ = workforce.invite_worker(
+                db, org_id=org.id, data=WorkerInvite(email=f"w-{uuid.uuid4().hex}@example.com")
+            )
+            workforce.add_member(db, org_id=org.id, project="drain", worker_id=worker.id)
+            secret = workforce.open_session(db, worker_id=worker.id)
+            identities.append(workforce.authenticate_worker(db, secret=secret))
+    return project.id, identities

@@ -5,70 +5,20 @@ checks that while they run)."""
 import random
 import threading
 import time
-import uuid
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select
 
-from quorum.accounts import service as accounts
 from quorum.db import create_db_engine, session_factory, transaction, utcnow
 from quorum.db.session import normalize_url
 from quorum.dispatch import service as dispatch
 from quorum.dispatch.models import Assignment
-from quorum.payouts import service as payouts
 from quorum.payouts.models import LedgerEntry
-from quorum.tasks import service as tasks_service
 from quorum.tasks.models import Task
-from quorum.tasks.schemas import ProjectCreate
-from quorum.workforce import service as workforce
-from quorum.workforce.schemas import WorkerIdentity, WorkerInvite
+from quorum.workforce.schemas import WorkerIdentity
+from tests.dispatch.conftest import OVERBOOKED, RATE_CENTS, drain_project
 
 pytestmark = pytest.mark.slow
-
-RATE_CENTS = 7
-OVERBOOKED = text(
-    """
-    SELECT count(*) FROM (
-        SELECT a.task_id
-        FROM assignment a JOIN task t ON t.id = a.task_id
-        WHERE t.project_id = :project_id
-          AND (a.state = 'submitted' OR (a.state = 'active' AND a.leased_until > :now))
-        GROUP BY a.task_id, t.required_responses
-        HAVING count(*) > t.required_responses
-    ) AS overbooked
-    """
-)
-
-
-def _setup(engine: Engine, *, tasks: int, workers: int, redundancy: int):
-    with transaction(session_factory(engine)) as db:
-        org = accounts.create_organization(db, name=f"org-{uuid.uuid4().hex[:10]}")
-        project = tasks_service.create_project(
-            db, org_id=org.id, data=ProjectCreate(name="drain", type="categorization")
-        )
-        payouts.set_project_rate(db, org_id=org.id, project="drain", cents=RATE_CENTS)
-        for index in range(tasks):
-            tasks_service.create_task(
-                db,
-                org_id=org.id,
-                task_type="categorization",
-                body={
-                    "project": "drain",
-                    "attachment": f"review {index}",
-                    "categories": ["good", "bad"],
-                    "priority": index % 3,
-                    "required_responses": redundancy,
-                },
-            )
-        identities = []
-        for _ in range(workers):
-            worker, _ = workforce.invite_worker(
-                db, org_id=org.id, data=WorkerInvite(email=f"w-{uuid.uuid4().hex}@example.com")
-            )
-            workforce.add_member(db, org_id=org.id, project="drain", worker_id=worker.id)
-            secret = workforce.open_session(db, worker_id=worker.id)
-            identities.append(workforce.authenticate_worker(db, secret=secret))
-    return project.id, identities
 
 
 def _work(engine: Engine, worker: WorkerIdentity, errors: list[BaseException]) -> None:
@@ -93,7 +43,9 @@ def _work(engine: Engine, worker: WorkerIdentity, errors: list[BaseException]) -
 
 def drain(database_url: str, *, tasks: int, workers: int, redundancy: int) -> None:
     engine = create_db_engine(database_url, pool_size=workers + 2, max_overflow=4)
-    project_id, identities = _setup(engine, tasks=tasks, workers=workers, redundancy=redundancy)
+    project_id, identities = drain_project(
+        engine, tasks=tasks, workers=workers, redundancy=redundancy
+    )
     errors: list[BaseException] = []
     running = threading.Event()
     running.set()

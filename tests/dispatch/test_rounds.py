@@ -19,8 +19,7 @@ from quorum.tasks import service as tasks_service
 from quorum.tasks.models import Task
 from quorum.workforce import service as workforce
 from quorum.workforce.schemas import ProjectWorkforceUpdate, QualificationCreate
-from tests.dispatch.conftest import staffed_project
-from tests.dispatch.test_concurrency import OVERBOOKED, _setup
+from tests.dispatch.conftest import OVERBOOKED, drain_project, staffed_project
 from tests.factories import TASK_PARAMS
 
 
@@ -231,7 +230,7 @@ def test_rounds_in_parallel_never_overbook_and_drain_the_queue(backend, database
     # More workers to a round than a task has room: rounds often find tasks others took part of.
     redundancy = 3
     engine = create_db_engine(database_url, pool_size=rounds + 2)
-    project_id, identities = _setup(
+    project_id, identities = drain_project(
         engine, tasks=tasks, workers=rounds * workers_per_round, redundancy=redundancy
     )
     sessions = session_factory(engine)
