@@ -6,7 +6,7 @@ statement (a round trip, the ORM's and the driver's work, PostgreSQL's per state
 commit) is most of what a request costs. A round takes the requests that arrived while the
 previous round ran and serves them all in one transaction, whose statements each cover every
 request of the round (``service.submit_all``, ``service.next_tasks``). At low load a round holds
-one request and starts at once: nobody waits for company.
+one request and starts within half a millisecond: nobody waits long for company.
 
 A request refused (a bad token, nothing to do, a conflict) gets its own answer without
 disturbing the others. If the round's transaction fails as a whole (a deadlock, a lost
