@@ -155,6 +155,16 @@ def test_a_round_that_fails_as_a_whole_serves_its_requests_one_by_one(engine, se
     assert holders == set(worker_ids) - {broken}
 
 
+def test_a_lone_request_whose_round_fails_gets_the_error(sessions):
+    _, _, (secret,) = staffed(sessions, tasks=1, workers=1)
+
+    def admit(_worker_id: str) -> None:
+        raise RuntimeError("the rate limiter's store is down")
+
+    (leased,) = run(take_all(DispatchRounds(sessions, admit=admit), [secret]))
+    assert isinstance(leased, RuntimeError)
+
+
 def test_the_rate_limit_refuses_one_worker_not_the_round(sessions):
     _, worker_ids, secrets = staffed(sessions, tasks=2, workers=2)
 

@@ -131,17 +131,11 @@ class DispatchRounds:
     def _round_or_one_by_one(self, batch: list[_Request]) -> list[Outcome]:
         try:
             return self._round(batch)
-        except Exception:
+        except Exception as error:
             if len(batch) == 1:
-                raise
+                return [error]
             log.exception("a round of %d requests failed; serving them one by one", len(batch))
-        outcomes: list[Outcome] = []
-        for request in batch:
-            try:
-                outcomes.extend(self._round([request]))
-            except Exception as error:
-                outcomes.append(error)
-        return outcomes
+        return [outcome for request in batch for outcome in self._round_or_one_by_one([request])]
 
     def _round(self, batch: list[_Request]) -> list[Outcome]:
         """Serve the requests in one transaction; a refused one's outcome is its error."""
