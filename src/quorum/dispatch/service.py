@@ -620,17 +620,15 @@ def submit_all(
             db, project_id=task.project_id, worker_id=assignment.worker_id, row=trust
         )
         found[assignment.id] = (task, assignment, gold_id)
-    # Each ask's error now; the others' results once their answers are written.
-    results: list[SubmitResult | DomainError | None] = []
+    # Each refused ask's error now; the others' results once their answers are written.
+    results: dict[int, SubmitResult | DomainError] = {}
     answers: list[_Answer] = []
     late_answers: Counter[str] = Counter()
     for index, ask in enumerate(asks):
         try:
             answers.append(_check(db, ask, found, answers, late_answers, index=index, now=now))
         except DomainError as error:
-            results.append(error)
-        else:
-            results.append(None)
+            results[index] = error
     assignments = [answer.assignment for answer in answers]
     write_through(
         db,
@@ -661,7 +659,7 @@ def submit_all(
             else task.required_responses == 1,
             pending_cents=cents,
         )
-    return [result for result in results if result is not None]
+    return [results[index] for index in range(len(asks))]
 
 
 def _check(
