@@ -4,27 +4,48 @@ A dispatch round writes dozens of rows per table. Sent as executemany, each row 
 of its own for the driver; rendered as a multi-row VALUES list, the statement's text changes
 with the number of rows, so SQLAlchemy compiles it, psycopg parses it and PostgreSQL plans it
 again almost every time (about 1 ms per statement for a round of 32). On PostgreSQL these send
-each column as one array and read the rows back with ``unnest``: the text depends only on the
-columns, so it is compiled, parsed and planned once. SQLite, in process, takes executemany.
+the rows as one JSON document and read them back as records of the table
+(``json_populate_recordset``): the text depends only on the columns, so it is compiled, parsed
+and planned once, and the driver sends one string instead of quoting every value of one array
+per column (which cost 12 % more of a round's CPU). SQLite, in process, takes executemany.
 
 Each is built once, for a table and its columns, where the module that writes them is loaded.
 """
 
+import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Insert, Result, Table, bindparam, func, select, update
+from sqlalchemy import (
+    Executable,
+    Insert,
+    Result,
+    String,
+    Table,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 
-def _unnested(table: Table, names: Sequence[str]) -> TableValuedAlias:
-    """``unnest(:rows_a, :rows_b, ...) AS rows(a, b, ...)``: one array parameter per column."""
-    arrays = [
-        bindparam(f"rows_{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in names
-    ]
-    return func.unnest(*arrays).table_valued(*names).render_derived(name="rows")
+def _recordset(table: Table, names: Sequence[str]) -> TableValuedAlias:
+    """The rows of parameter ``rows`` (a JSON array of objects) as records of the table."""
+    rows = cast(bindparam("rows", type_=String), postgresql.JSON)
+    record = literal_column(f'NULL::"{table.name}"')
+    return func.json_populate_recordset(record, rows).table_valued(*names)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} in a row set")
 
 
 class _ManyRows:
@@ -35,8 +56,10 @@ class _ManyRows:
     def __call__(self, db: Session, rows: Sequence[dict[str, Any]]) -> Result[Any]:
         """Write the rows (each with exactly the columns named when built)."""
         if db.get_bind().dialect.name == "postgresql":
-            arrays = {f"rows_{name}": [row[name] for row in rows] for name in self.names}
-            return db.execute(self.statements["postgresql"], arrays)
+            document = json.dumps(
+                [{n: row[n] for n in self.names} for row in rows], default=_json_value
+            )
+            return db.execute(self.statements["postgresql"], {"rows": document})
         return db.execute(
             self.statements["sqlite"], [{f"rows_{n}": row[n] for n in self.names} for row in rows]
         )
@@ -53,10 +76,14 @@ class InsertRows(_ManyRows):
         *,
         finish: Callable[[Insert], Insert] = lambda statement: statement,
     ) -> None:
-        unnested = select(*_unnested(table, names).c)
+        recordset = _recordset(table, names)
         super().__init__(
             names,
-            finish(postgresql.insert(table).from_select(names, unnested)),
+            finish(
+                postgresql.insert(table).from_select(
+                    names, select(*(recordset.c[name] for name in names))
+                )
+            ),
             finish(sqlite.insert(table).values({n: bindparam(f"rows_{n}") for n in names})),
         )
 
@@ -65,12 +92,12 @@ class UpdateRows(_ManyRows):
     """An UPDATE of many rows, each setting the other columns where ``key`` has its value."""
 
     def __init__(self, table: Table, key: str, names: Sequence[str]) -> None:
-        unnested = _unnested(table, [key, *names])
+        recordset = _recordset(table, [key, *names])
         super().__init__(
             [key, *names],
             update(table)
-            .where(table.c[key] == unnested.c[key])
-            .values({name: unnested.c[name] for name in names}),
+            .where(table.c[key] == recordset.c[key])
+            .values({name: recordset.c[name] for name in names}),
             update(table)
             .where(table.c[key] == bindparam(f"rows_{key}"))
             .values({name: bindparam(f"rows_{name}") for name in names}),
