@@ -227,16 +227,25 @@ _WRITE_LEASES = InsertRows(
 )
 
 
-def _assignment_read(assignment: Assignment, task: Task, project_name: str) -> AssignmentRead:
+def _task_as_leased(task: Any, project_name: str, **lease: Any) -> AssignmentRead:
+    """A task (a Task or a picked row) as the worker holding ``lease`` sees it."""
     return AssignmentRead(
-        assignment_id=assignment.id,
         task_id=task.id,
         project_id=task.project_id,
         project=project_name,
         type=task.type,
         instruction=task.instruction,
         params=task.params,
-        state=assignment.state,  # type: ignore[arg-type]
+        **lease,
+    )
+
+
+def _assignment_read(assignment: Assignment, task: Task, project_name: str) -> AssignmentRead:
+    return _task_as_leased(
+        task,
+        project_name,
+        assignment_id=assignment.id,
+        state=assignment.state,
         leased_at=assignment.leased_at,
         leased_until=assignment.leased_until,
         finished_at=assignment.finished_at,
@@ -307,14 +316,10 @@ class _Round:
     def give(self, seeker: _Seeker, task: Any, project_name: str) -> None:
         """Lease the task (a picked row or a Task) to the seeker, to be written with the rest."""
         leased_until = self.now + timedelta(seconds=seeker.lease_seconds[task.project_id])
-        read = AssignmentRead(
+        read = _task_as_leased(
+            task,
+            project_name,
             assignment_id=new_id(),
-            task_id=task.id,
-            project_id=task.project_id,
-            project=project_name,
-            type=task.type,
-            instruction=task.instruction,
-            params=task.params,
             state="active",
             leased_at=self.now,
             leased_until=leased_until,
