@@ -354,9 +354,9 @@ def main() -> None:
     )
     if cycles:
         print(
-            f"CPU per cycle: server {server_cpu / cycles * 1000:.1f} ms, database "
-            f"{database_cpu / cycles * 1000:.1f} ms, load generator "
-            f"{client_cpu / cycles * 1000:.1f} ms (machine: {os.cpu_count()} cores)",
+            f"CPU per cycle: server {server_cpu / cycles * 1000:.2f} ms, database "
+            f"{database_cpu / cycles * 1000:.2f} ms, load generator "
+            f"{client_cpu / cycles * 1000:.2f} ms (machine: {os.cpu_count()} cores)",
             file=sys.stderr,
         )
     for name in ("next", "submit"):

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from quorum.db import new_id, utcnow, write_through
+from quorum.db.among import among
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.db.rows import InsertRows
 from quorum.dispatch.models import Assignment
@@ -94,7 +95,6 @@ def _taken(db: Session, *, task_id: str, now: datetime, excluding: str | None = 
 # expressions per request cost more CPU than executing them.
 _NOW = bindparam("now", type_=Assignment.leased_until.type)
 _WORKER = bindparam("worker_id", type_=String)
-_WORKER_IDS = bindparam("worker_ids", expanding=True)
 
 
 def _eligibility() -> Select[Any]:
@@ -135,7 +135,7 @@ def _eligibility() -> Select[Any]:
     held = (
         select(Assignment.worker_id, func.count().label("leases"))
         .where(
-            Assignment.worker_id.in_(_WORKER_IDS),
+            among(Assignment.worker_id, "worker_ids"),
             Assignment.state == _constant("active"),
             Assignment.leased_until > _NOW,
         )
@@ -156,11 +156,8 @@ def _eligibility() -> Select[Any]:
         .join(Worker, workforce.may_work_on(Worker.id, Worker.pool_org_id))
         .outerjoin(held, held.c.worker_id == Worker.id)
         .where(
-            Worker.id.in_(_WORKER_IDS),
-            or_(
-                Worker.id.in_(bindparam("anywhere_ids", expanding=True)),
-                Project.id.in_(bindparam("project_ids", expanding=True)),
-            ),
+            among(Worker.id, "worker_ids"),
+            or_(among(Worker.id, "anywhere_ids"), among(Project.id, "project_ids")),
         )
         .order_by(Worker.id, Project.id)
     )
@@ -190,7 +187,7 @@ _PICK = (
         Task.is_test.is_(False),
         or_(Task.batch_id.is_(None), Batch.finalized_at.is_not(None)),
         select(func.count())
-        .where(Assignment.task_id == Task.id, Assignment.worker_id.in_(_WORKER_IDS))
+        .where(Assignment.task_id == Task.id, among(Assignment.worker_id, "worker_ids"))
         .correlate(Task)
         .scalar_subquery()
         < bindparam("workers", type_=Integer),
@@ -199,7 +196,7 @@ _PICK = (
         .correlate(Task)
         .scalar_subquery()
         < Task.required_responses,
-        Task.id.not_in(bindparam("skip", expanding=True)),
+        ~among(Task.id, "skip"),
     )
     .order_by(Task.priority.desc(), Task.id)
     .limit(bindparam("window", type_=Integer, literal_execute=True))
@@ -212,8 +209,8 @@ _PICK = (
 _ASSIGNMENTS_OF_PICKED = select(
     Assignment.task_id, Assignment.worker_id, _live(_NOW).label("live")
 ).where(
-    Assignment.task_id.in_(bindparam("task_ids", expanding=True)),
-    or_(_live(_NOW), Assignment.worker_id.in_(_WORKER_IDS)),
+    among(Assignment.task_id, "task_ids"),
+    or_(_live(_NOW), among(Assignment.worker_id, "worker_ids")),
 )
 
 
@@ -437,8 +434,9 @@ def _give_from_queue(db: Session, round_: _Round, seekers: list[_Seeker]) -> Non
         if not seekers:
             return
         worker_ids = list({seeker.worker_id for seeker in seekers})
-        # A margin for tasks some seekers cannot take (tried, or of a project not theirs).
-        window = len(seekers) + len(seekers) // 4
+        # A margin for tasks some seekers cannot take (tried, or of a project not theirs),
+        # rounded up to a power of two: each window size is a statement of its own to prepare.
+        window = 1 << (len(seekers) + len(seekers) // 4 - 1).bit_length()
         picked = db.execute(
             _PICK,
             {
@@ -539,7 +537,7 @@ _LOCK_SUBMITTED = (
         Assignment,
         and_(
             Assignment.task_id == Task.id,
-            Assignment.id.in_(bindparam("assignment_ids", expanding=True)),
+            among(Assignment.id, "assignment_ids"),
         ),
     )
     .join(Project, Project.id == Task.project_id)
@@ -709,7 +707,7 @@ def _check(
 _SUBMITTED_TO = (
     select(Assignment)
     .where(
-        Assignment.task_id.in_(bindparam("task_ids", expanding=True)),
+        among(Assignment.task_id, "task_ids"),
         Assignment.state == "submitted",
     )
     .order_by(Assignment.task_id, Assignment.finished_at, Assignment.id)

@@ -14,12 +14,13 @@ never see public workers in their runs and the platform never pays a private wor
 import csv
 import io
 
-from sqlalchemy import ColumnElement, Exists, Select, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Exists, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.accounts.models import Organization
 from quorum.db import new_id, transaction_memo, utcnow
+from quorum.db.among import among
 from quorum.db.rows import InsertRows
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, NotFound
@@ -151,7 +152,7 @@ def record_submissions(db: Session, *, submitted: list[tuple[Assignment, int]]) 
 _PENDING_OF = select(
     _ledger.c.org_id, _ledger.c.worker_id, _ledger.c.assignment_id, _ledger.c.cents
 ).where(
-    _ledger.c.assignment_id.in_(bindparam("assignment_ids", expanding=True)),
+    among(_ledger.c.assignment_id, "assignment_ids"),
     _ledger.c.kind == "pending",
     _ledger.c.cents > 0,
 )

@@ -15,11 +15,12 @@ import krippendorff
 import numpy as np
 from pydantic import ValidationError
 from scipy.special import betainc
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quorum.db import transaction_memo, utcnow
+from quorum.db.among import among
 from quorum.db.rows import InsertRows
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
@@ -358,8 +359,8 @@ def trust_loaded(db: Session, *, project_id: str, worker_id: str, row: WorkerTru
 
 
 _TRUST_ROWS = select(WorkerTrust).where(
-    WorkerTrust.project_id.in_(bindparam("project_ids", expanding=True)),
-    WorkerTrust.worker_id.in_(bindparam("worker_ids", expanding=True)),
+    among(WorkerTrust.project_id, "project_ids"),
+    among(WorkerTrust.worker_id, "worker_ids"),
 )
 
 

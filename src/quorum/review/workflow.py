@@ -12,9 +12,10 @@ enough workers report broken ends as ``error`` instead.
 
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from quorum.db.among import among
 from quorum.dispatch.models import Assignment
 from quorum.payouts import service as payouts
 from quorum.quality import service as quality
@@ -29,7 +30,7 @@ _assignment = Assignment.__table__
 _EXPIRE_LEASES_OF = (
     update(_assignment)
     .where(
-        _assignment.c.task_id.in_(bindparam("of_tasks", expanding=True)),
+        among(_assignment.c.task_id, "of_tasks"),
         _assignment.c.state == "active",
     )
     .values(state="expired")

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.credentials import check_password, digest, hash_password, new_secret
+from quorum.db.among import among
 from quorum.db.base import utcnow
 from quorum.errors import (
     Conflict,
@@ -204,7 +205,7 @@ _SESSIONS_OF = (
     )
     .join(Worker, Worker.id == WorkerToken.worker_id)
     .where(
-        WorkerToken.digest.in_(bindparam("digests", expanding=True)),
+        among(WorkerToken.digest, "digests"),
         WorkerToken.kind == "session",
         WorkerToken.revoked_at.is_(None),
         WorkerToken.expires_at > bindparam("now", type_=WorkerToken.expires_at.type),
