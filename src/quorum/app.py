@@ -31,6 +31,7 @@ from quorum.callbacks.jobs import CallbackSender
 from quorum.callbacks.router import router as callbacks_router
 from quorum.db import create_db_engine, session_factory
 from quorum.db.migrate import is_current
+from quorum.dispatch.hotpath import DispatchHotPath
 from quorum.dispatch.jobs import LeaseSweeper
 from quorum.dispatch.rounds import DispatchRounds
 from quorum.dispatch.router import operator_router as dispatch_operator_router
@@ -209,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    hot_routes = {route.path: route for route in dispatch_worker_router.routes}
+    app.add_middleware(DispatchHotPath, routes=hot_routes)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.requests_in_flight)
     app.add_middleware(RequestContext)

@@ -1,13 +1,16 @@
 """Dispatch endpoints: workers take, submit, skip and release tasks; an organization's admins
-pause their pool's workers, platform operators the public pool's."""
+pause their pool's workers, platform operators the public pool's.
+
+Next and submit are served by ``dispatch.hotpath`` in front of the routes whenever their body is
+valid; these routes document them and answer the requests it passes on."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from quorum.accounts.schemas import Caller, StaffCaller
-from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff, worker_secret
-from quorum.dispatch import service
+from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff
+from quorum.dispatch import hotpath, service
 from quorum.dispatch.schemas import (
     AssignmentPage,
     AssignmentRead,
@@ -33,23 +36,16 @@ PoolManager = Annotated[StaffCaller, authorize_staff(workforce_policy.manage_pub
     response_model=AssignmentRead,
     responses={204: {"description": "No task is available for you right now"}},
 )
-async def next_task(data: NextTaskRequest, request: Request) -> AssignmentRead | Response:
+async def next_task(data: NextTaskRequest, request: Request) -> Response:
     """Lease the next task (optionally of one project); 204 when there is nothing to do, 429
     when the worker already holds the most live leases allowed."""
-    assignment = await request.app.state.dispatch_rounds.next_task(
-        worker_secret(request),
-        project_id=data.project_id,
-        max_live_leases=request.app.state.settings.max_live_leases_per_worker,
-    )
-    return assignment if assignment is not None else Response(status_code=204)
+    return await hotpath.serve_next(request, data)
 
 
 @worker_router.post("/assignments/{assignment_id}/submit", response_model=SubmitResult)
-async def submit(assignment_id: str, data: SubmitRequest, request: Request) -> SubmitResult:
+async def submit(assignment_id: str, data: SubmitRequest, request: Request) -> Response:
     """Submit a response, validated by the task type; the reply means it is stored."""
-    return await request.app.state.dispatch_rounds.submit(
-        worker_secret(request), assignment_id=assignment_id, response=data.response
-    )
+    return await hotpath.serve_submit(request, assignment_id, data)
 
 
 @worker_router.post("/assignments/{assignment_id}/skip", response_model=AssignmentRead)
