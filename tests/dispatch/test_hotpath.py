@@ -69,3 +69,18 @@ def test_next_and_submit_are_counted_under_their_route_templates(server, make_wo
     after = (_count(server, "POST", NEXT, "200"), _count(server, "POST", submit_route, "200"))
     assert after == (before[0] + 1, before[1] + 1)
     assert _count(server, "POST", f"/v1/worker/assignments/{assignment}/submit", "200") == 0
+
+
+def test_a_streamed_body_over_the_limit_is_413_and_the_server_carries_on(make_worker, tenant):
+    categorization_project(tenant, tasks=1)
+    worker = make_worker(tenant, projects=("sentiment",))
+
+    def chunks():
+        for _ in range(40):
+            yield b" " * 65536
+
+    refused = worker.client.post(
+        NEXT, content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert refused.status_code == 413
+    assert worker.next().status_code == 200

@@ -16,7 +16,7 @@ import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,7 +54,10 @@ class DispatchHotPath:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # gone, or refused by the body size limit, which answered
+            return
         data = _valid_body(request, body, SubmitRequest if submitted else NextTaskRequest)
         if data is None:
             await self.app(scope, _replay(body, receive), send)
