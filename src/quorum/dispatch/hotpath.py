@@ -4,8 +4,8 @@ Every worker calls these two in a loop; they are most of a busy server's request
 FastAPI (its exception and exit-stack middleware, routing, dependency solving, body validation,
 response validation and serialization) a request cost about 165 us of CPU before any dispatch
 work, against about 40 us for the HTTP server itself: with canned dispatch answers, a server
-process did 0.55-0.65 ms of CPU per next + submit cycle, and 0.23-0.26 ms with this path in
-front (our own middleware included: request id, access log, metrics, limits).
+process spent 0.55-0.69 ms of CPU per next + submit cycle, and 0.32-0.34 ms with this path in
+front (our own middleware still applies: request id, access log, metrics, limits).
 
 This path serves a request only when it is exactly what the endpoints expect: a JSON body that
 validates. Anything else (a bad or missing body, another content type) goes on to the FastAPI
