@@ -210,8 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    hot_routes = {route.path: route for route in dispatch_worker_router.routes}
-    app.add_middleware(DispatchHotPath, routes=hot_routes)  # type: ignore[arg-type]
+    app.add_middleware(DispatchHotPath, router=dispatch_worker_router)  # type: ignore[arg-type]
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.requests_in_flight)
     app.add_middleware(RequestContext)

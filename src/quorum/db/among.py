@@ -10,9 +10,9 @@ stays the same, psycopg prepares it once per connection, and the driver sends on
 (``json.dumps`` in C) rather than quoting each element of an array in Python.
 
 For lookups by text keys (ids, digests) only: the values come back as text, and the planner
-cannot see how many the list holds. Where the plan
-depends on it (an index scan that returns rows in order for one value, as the dispatch pick's
-``project_id`` does), keep an expanding ``IN``.
+cannot see how many the list holds. Where the plan depends on it (an index scan that returns
+rows in order for one value, as the dispatch pick's ``project_id`` does), keep an expanding
+``IN``.
 """
 
 import json

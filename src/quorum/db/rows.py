@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Executable,
     Insert,
     Result,
@@ -35,11 +36,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 
+def _rows() -> ColumnElement[Any]:
+    """Parameter ``rows``: a JSON array of objects, one per row."""
+    return cast(bindparam("rows", type_=String), postgresql.JSON)
+
+
 def _recordset(table: Table, names: Sequence[str]) -> TableValuedAlias:
-    """The rows of parameter ``rows`` (a JSON array of objects) as records of the table."""
-    rows = cast(bindparam("rows", type_=String), postgresql.JSON)
+    """The rows of parameter ``rows`` as records of the table."""
     record = literal_column(f'NULL::"{table.name}"')
-    return func.json_populate_recordset(record, rows).table_valued(*names)
+    return func.json_populate_recordset(record, _rows()).table_valued(*names)
 
 
 def _json_value(value: Any) -> Any:
@@ -99,8 +104,7 @@ class UpdateRows(_ManyRows):
 
     def __init__(self, table: Table, key: str, names: Sequence[str]) -> None:
         recordset = _recordset(table, [key, *names])
-        rows = cast(bindparam("rows", type_=String), postgresql.JSON)
-        keys = select(func.json_array_elements(rows).op("->>")(literal_column(f"'{key}'")))
+        keys = select(func.json_array_elements(_rows()).op("->>")(literal_column(f"'{key}'")))
         super().__init__(
             [key, *names],
             update(table)

@@ -12,9 +12,10 @@ validates. Anything else (a bad or missing body, another content type) goes on t
 routes, which stay the documented endpoints and answer bad input as every endpoint does.
 """
 
-import re
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -25,8 +26,6 @@ from quorum.api.errors import domain_error_response
 from quorum.dispatch.schemas import AssignmentRead, NextTaskRequest, SubmitRequest, SubmitResult
 from quorum.errors import DomainError
 
-NEXT_PATH = "/v1/worker/tasks/next"
-SUBMIT_PATH = re.compile(r"/v1/worker/assignments/(?P<assignment_id>[^/]+)/submit")
 _JSON = "application/json"
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -35,22 +34,24 @@ class DispatchHotPath:
     """ASGI middleware in front of the routes: serves next and submit itself, as the endpoints
     in ``dispatch.router`` do, and passes every other request on.
 
-    ``routes`` maps each of the two route templates to its route, which the request's scope
-    names as FastAPI's routing would (the access log and metrics read it).
+    It matches paths with those two routes' own patterns (of ``router``, the worker router) and
+    names the route in the request's scope as FastAPI's routing would (the access log and
+    metrics read it).
     """
 
-    def __init__(self, app: ASGIApp, routes: dict[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, router: APIRouter) -> None:
         self.app = app
-        self.next_route = routes[NEXT_PATH]
-        self.submit_route = routes["/v1/worker/assignments/{assignment_id}/submit"]
+        routes = {route.name: route for route in router.routes if isinstance(route, APIRoute)}
+        self.next_route, self.submit_route = routes["next_task"], routes["submit"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        submitted = SUBMIT_PATH.fullmatch(path) if path != NEXT_PATH else None
-        if path != NEXT_PATH and submitted is None:
+        leasing = self.next_route.path_regex.fullmatch(path)
+        submitted = None if leasing else self.submit_route.path_regex.fullmatch(path)
+        if not (leasing or submitted):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
