@@ -196,16 +196,20 @@ class ServeProcess:
     (the official client, crash safety). Extra environment variables become settings; the
     server's JSON logs go to ``log_path`` when given."""
 
-    def __init__(self, database_url: str, log_path: Path | None = None, **env: str) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path | None = None, workers: int = 1, **env: str
+    ) -> None:
         self.log_path = log_path
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "QUORUM_DATABASE_URL": database_url, **env}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "ServeProcess":
+        options = ["--port", str(self.port), "--workers", str(self.workers)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "quorum", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "quorum", "serve", *options],
             env=self.env,
             stdout=self.log_path.open("ab") if self.log_path else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
