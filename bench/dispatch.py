@@ -3,9 +3,9 @@
 Creates its own PostgreSQL database, loads N tasks and K workers, starts ``quorum serve`` (or
 uses ``--url``), and drives it from client processes, each running one asyncio coroutine per
 worker on uvloop over a keep-alive connection of its own: a few seconds of warm-up, then the
-measured run. Prints cycles per second, latency percentiles of next and submit, and how many
-tasks were over-assigned; the last line is JSON, with ``cpu_probe_s``, the machine's speed when
-it ran (see ``_server.cpu_probe``).
+measured run on the same connections. Prints cycles per second, latency percentiles of next and
+submit, and how many tasks were over-assigned; the last line is JSON, with ``cpu_probe_s``, the
+machine's speed when it ran (see ``_server.cpu_probe``).
 """
 
 import argparse
@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -157,42 +158,59 @@ class Connection:
         self.writer.close()
 
 
-async def simulate(base_url: str, tokens: list[str], deadline: float) -> dict[str, list[float]]:
-    """Each coroutine is one worker on its own connection: next → submit until nothing is left
-    or time is up."""
-    latencies: dict[str, list[float]] = {"next": [], "submit": []}
-    address = urlsplit(base_url)
+async def cycle(connection: Connection, deadline: float, latencies: dict[str, list[float]]) -> bool:
+    """One worker's next → submit loop until ``deadline``; False once nothing is left to do."""
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status, reply = await connection.post("/v1/worker/tasks/next", b"{}")
+        latencies["next"].append(time.perf_counter() - started)
+        if status == 204:
+            return False
+        found = ASSIGNMENT_ID.search(reply)
+        if status != 200 or found is None:
+            raise RuntimeError(f"next: {status} {reply[:200]!r}")
+        path = f"/v1/worker/assignments/{found.group(1).decode()}/submit"
+        started = time.perf_counter()
+        status, reply = await connection.post(path, ANSWER)
+        latencies["submit"].append(time.perf_counter() - started)
+        if status != 200:
+            raise RuntimeError(f"submit: {status} {reply[:200]!r}")
+    return True
 
-    async def worker(token: str) -> None:
-        connection = await Connection.open(address.hostname or "", address.port or 80, token)
-        try:
-            while time.monotonic() < deadline:
-                started = time.perf_counter()
-                status, reply = await connection.post("/v1/worker/tasks/next", b"{}")
-                latencies["next"].append(time.perf_counter() - started)
-                if status == 204:
-                    return
-                found = ASSIGNMENT_ID.search(reply)
-                if status != 200 or found is None:
-                    raise RuntimeError(f"next: {status} {reply[:200]!r}")
-                path = f"/v1/worker/assignments/{found.group(1).decode()}/submit"
-                started = time.perf_counter()
-                status, reply = await connection.post(path, ANSWER)
-                latencies["submit"].append(time.perf_counter() - started)
-                if status != 200:
-                    raise RuntimeError(f"submit: {status} {reply[:200]!r}")
-        finally:
+
+async def simulate(
+    base_url: str, tokens: list[str], warmup_s: float, seconds: float, reports: Any, go: Any
+) -> dict[str, list[float]]:
+    """One coroutine per worker, each on its own connection: the warm-up, a pause while the
+    parent takes its readings, then the measured run on the same connections, as workers keep
+    theirs (a run that opened 64 connections at once spent its first 100 ms on that). The
+    client puts None on ``reports`` when warm and waits for ``go``."""
+    address = urlsplit(base_url)
+    connections = await asyncio.gather(
+        *(Connection.open(address.hostname or "", address.port or 80, t) for t in tokens)
+    )
+    try:
+        deadline = time.monotonic() + warmup_s
+        unmeasured: dict[str, list[float]] = {"next": [], "submit": []}
+        busy = await asyncio.gather(*(cycle(c, deadline, unmeasured) for c in connections))
+        reports.put(None)
+        await asyncio.to_thread(go.wait)
+        started = time.process_time()
+        deadline = time.monotonic() + seconds
+        latencies: dict[str, list[float]] = {"next": [], "submit": []}
+        working = [c for c, more in zip(connections, busy, strict=True) if more]
+        await asyncio.gather(*(cycle(c, deadline, latencies) for c in working))
+        return {**latencies, "cpu": [time.process_time() - started]}
+    finally:
+        for connection in connections:
             connection.close()
 
-    await asyncio.gather(*(worker(token) for token in tokens))
-    return latencies
 
-
-def client_process(args: tuple[str, list[str], float]) -> dict[str, list[float]]:
-    base_url, tokens, deadline = args
-    started = time.process_time()
-    latencies = uvloop.run(simulate(base_url, tokens, deadline))
-    return {**latencies, "cpu": [time.process_time() - started]}
+def client_process(
+    base_url: str, tokens: list[str], warmup_s: float, seconds: float, reports: Any, go: Any
+) -> None:
+    results = uvloop.run(simulate(base_url, tokens, warmup_s, seconds, reports, go))
+    reports.put(results)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -284,11 +302,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5, help="seconds of load not measured")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
-        "--quick", action="store_true", help="10,000 tasks, 2 s of warm-up, at most 20 s of load"
+        "--quick", action="store_true", help="30,000 tasks, 2 s of warm-up, at most 20 s of load"
     )
     args = parser.parse_args()
     if args.quick:
-        args.tasks, args.warmup, args.seconds = 10_000, 2, 20
+        args.tasks, args.warmup, args.seconds = 30_000, 2, 20
 
     probe = cpu_probe()
     url = args.db_url or create_database(args.admin_url)
@@ -316,20 +334,34 @@ def main() -> None:
 
         shares = [tokens[i :: args.client_processes] for i in range(args.client_processes)]
         server_pids = process_tree(server.pid) if server is not None else []
-        with multiprocessing.get_context("spawn").Pool(args.client_processes) as pool:
-            # A warm-up, then ANALYZE, as autovacuum does on a live database within a minute:
-            # otherwise the statements prepared in the first seconds keep plans made for the
-            # empty assignment table (sequential scans) for the whole of a short run.
-            deadline = time.monotonic() + args.warmup
-            pool.map(client_process, [(base_url, share, deadline) for share in shares])
-            analyze(url)
-            backends = database_backends(url)
-            server_cpu_before = cpu_seconds(server_pids)
-            database_cpu_before = cpu_seconds(backends)
-            started = time.monotonic()
-            deadline = started + args.seconds
-            results = pool.map(client_process, [(base_url, share, deadline) for share in shares])
-            elapsed = time.monotonic() - started
+        spawn = multiprocessing.get_context("spawn")
+        reports, go = spawn.Queue(), spawn.Event()
+        clients = [
+            spawn.Process(
+                target=client_process,
+                args=(base_url, share, args.warmup, args.seconds, reports, go),
+            )
+            for share in shares
+        ]
+        for client in clients:
+            client.start()
+        for _ in clients:
+            reports.get(timeout=args.warmup + REPLY_TIMEOUT_S + 60)
+        # After the warm-up, ANALYZE, as autovacuum does on a live database within a minute:
+        # otherwise the statements prepared in the first seconds keep plans made for the empty
+        # assignment table (sequential scans) for the whole of a short run.
+        analyze(url)
+        backends = database_backends(url)
+        server_cpu_before = cpu_seconds(server_pids)
+        database_cpu_before = cpu_seconds(backends)
+        started = time.monotonic()
+        go.set()
+        results = [reports.get(timeout=args.seconds + REPLY_TIMEOUT_S + 60) for _ in clients]
+        elapsed = time.monotonic() - started
+        for client in clients:
+            client.join()
+            if client.exitcode != 0:
+                raise SystemExit(f"a client process failed (exit code {client.exitcode})")
         # Where the CPU went: the server's processes, the database's backends serving them and
         # the load generator.
         server_cpu = cpu_seconds(server_pids) - server_cpu_before
