@@ -293,7 +293,7 @@ def main() -> None:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--url", help="use this running server (its database must be --db-url)")
     parser.add_argument("--db-url", help="the database of --url")
-    parser.add_argument("--tasks", type=int, default=30_000)
+    parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument("--redundancy", type=int, default=1)
     parser.add_argument("--server-workers", type=int, default=2)
