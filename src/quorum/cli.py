@@ -40,23 +40,21 @@ def _engine():  # type: ignore[no-untyped-def]
 def _run_server(host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    from quorum.ops.accept import SIBLINGS_DIR_VARIABLE
+    from quorum.ops.accept import uvicorn_loop
     from quorum.ops.logs import log_config
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker process writes its request metrics here; /metrics adds them all up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="quorum-metrics-")
-    with tempfile.TemporaryDirectory(prefix="quorum-serve-") as siblings:
-        if workers > 1:
-            # The worker processes take turns accepting connections (quorum.ops.accept).
-            os.environ[SIBLINGS_DIR_VARIABLE] = siblings
+    # Several worker processes take turns accepting connections (quorum.ops.accept).
+    with uvicorn_loop(workers) as loop:
         uvicorn.run(
             "quorum.app:create_app_from_environment",
             factory=True,
             host=host,
             port=port,
             workers=workers,
-            loop="quorum.ops.accept:new_event_loop" if workers > 1 else "auto",
+            loop=loop,
             log_level="warning",
             log_config=log_config(get_settings().log_level),
             timeout_graceful_shutdown=30,

@@ -24,7 +24,9 @@ import os
 import socket
 import ssl
 import struct
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,18 @@ RECOUNT_EVERY_S = 0.5
 ACCEPT_RETRY_DELAY_S = 1.0
 COUNT = struct.Struct("<Q")
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def uvicorn_loop(workers: int) -> Iterator[str]:
+    """uvicorn's ``loop`` setting for a server of ``workers`` processes; while open, the
+    processes have a directory to share their connection counts in."""
+    if workers == 1:
+        yield "auto"
+        return
+    with tempfile.TemporaryDirectory(prefix="quorum-serve-") as siblings:
+        os.environ[SIBLINGS_DIR_VARIABLE] = siblings
+        yield f"{__name__}:new_event_loop"
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
