@@ -119,12 +119,21 @@ def test_nul_bytes_are_a_client_error_on_every_backend(api):
     assert response.json()["status_code"] == response.status_code
 
 
-def test_a_change_racing_a_deletion_is_a_409_not_a_500(backend, api, sessions):
+@pytest.mark.parametrize(
+    "configured_before",
+    [False, True],
+    ids=["the insert breaks a foreign key", "the update finds no row"],
+)
+def test_a_change_racing_a_deletion_is_a_409_not_a_500(backend, api, sessions, configured_before):
     """The project is deleted while a request configuring it waits on the row: the database's
-    foreign key refuses the write, and the caller hears of a conflict it may retry."""
+    foreign key refuses the new settings row, or the update of the existing one finds it gone,
+    and the caller hears of a conflict it may retry."""
     if backend != "postgresql":
         pytest.skip("SQLite serializes writers: the request cannot interleave with the delete")
     project = api.post("/v1/projects", json={"name": "doomed", "type": "chat"}).json()
+    if configured_before:
+        configured = api.patch("/v1/projects/doomed/workforce", json={"access": "members"})
+        assert configured.status_code == 200, configured.text
     deleting = sessions()
     deleting.begin()
     deleting.execute(text("DELETE FROM project WHERE id = :id"), {"id": project["id"]})

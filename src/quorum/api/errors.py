@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from quorum.errors import DomainError, invalid_from_validation
@@ -47,11 +48,15 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-        """A constraint the services check first broke anyway: a concurrent request changed what
-        this one read (deleted the project it configures, took the name it claims). Nothing was
-        written; the caller may retry."""
-        log.warning("constraint conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+    @app.exception_handler(StaleDataError)
+    async def concurrent_change(
+        request: Request, exc: IntegrityError | StaleDataError
+    ) -> JSONResponse:
+        """A concurrent request changed what this one read: it deleted the project this one
+        configures (a constraint refuses the insert, or the update finds no row left), or took
+        the name this one claims. Nothing was written; the caller may retry."""
+        reason = exc.orig if isinstance(exc, IntegrityError) else exc
+        log.warning("concurrent change on %s %s: %s", request.method, request.url.path, reason)
         return JSONResponse(
             {
                 "status_code": 409,
