@@ -17,6 +17,7 @@ from sqlalchemy import text
 import quorum
 from quorum.accounts.router import router as keys_router
 from quorum.accounts.router import staff_router as accounts_staff_router
+from quorum.api.blobfiles import InertBlobFiles
 from quorum.api.errors import install_error_handlers
 from quorum.api.middleware import BodySizeLimit, ConcurrencyLimit, RawPathSegments
 from quorum.api.ratelimit import check_rate, login_limiters, request_limiter
@@ -165,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    blobs = StaticFiles(directory=settings.home / "blobs", check_dir=False)
+    blobs = InertBlobFiles(directory=settings.home / "blobs", check_dir=False)
     app.mount(BLOB_ROUTE, blobs, name="blobs")
 
     @app.get("/healthz", tags=["operations"])

@@ -323,7 +323,11 @@ def import_command(
     split: Annotated[str, typer.Option(help="Split of a datasets folder.")] = "train",
     atomic: Annotated[bool, typer.Option(help="All rows or none.")] = False,
     images: Annotated[
-        bool, typer.Option(help="Copy each row's attachment (file or URL) to the blob store.")
+        bool,
+        typer.Option(
+            help="Copy each row's attachment (an http(s) URL, or a path inside FILE's folder) "
+            "to the blob store."
+        ),
     ] = False,
     rejects: Annotated[
         Path | None, typer.Option(help="Write rejected rows here (JSONL: line, reason).")
@@ -337,6 +341,7 @@ def import_command(
 
     from quorum.blobs import BlobStore
     from quorum.bulk import cycle_collection_paused
+    from quorum.outside import outside_client
     from quorum.tasks import ingest
 
     fmt = source_format or ingest.detect_format(source)
@@ -370,7 +375,9 @@ def import_command(
             sessions = session_factory(engine)
             with transaction(sessions) as db:
                 org_id = accounts.authenticate(db, secret=key).org_id
-            blobs = BlobStore(settings.home / "blobs", settings.public_url) if images else None
+            blobs = (
+                BlobStore.for_media(settings, fetcher=outside_client(settings)) if images else None
+            )
             with cycle_collection_paused():
                 report = ingest.run_import(
                     sessions,
@@ -476,7 +483,7 @@ def export_command(
             selection=include,  # type: ignore[arg-type]
             export_format=export_format,
             target=out,
-            blobs=BlobStore(settings.home / "blobs", settings.public_url),
+            blobs=BlobStore.for_media(settings),
         )
     skipped = ", ".join(f"{n} {reason}" for reason, n in stats.skipped.items())
     err.print(

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".quorum"
@@ -34,8 +34,13 @@ class Settings(BaseSettings):
     )
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = "development-only-secret"
-    callback_allow_private: bool = Field(
-        False, description="let callbacks reach private, loopback and link-local addresses"
+    outbound_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="networks that are not public which the server may still reach for "
+        'callbacks, model endpoints and image imports (on-premise); a JSON list: ["10.0.0.0/8"]',
+    )
+    outbound_timeout_seconds: float = Field(
+        30.0, description="the longest a fetch of an image or a model's answer may take, whole"
     )
     callback_sender: bool = Field(True, description="run the callback sender inside the server")
     callback_poll_seconds: float = 1.0

@@ -41,7 +41,7 @@ def sender_settings(callback_database_url: str) -> Settings:
     """Fast retries, loopback allowed (the receiver is local), three attempts before dead."""
     return Settings(
         database_url=callback_database_url,
-        callback_allow_private=True,
+        outbound_allowed_networks=["127.0.0.0/8"],
         callback_poll_seconds=0.05,
         callback_max_attempts=3,
         callback_backoff_seconds=0.05,

@@ -62,7 +62,7 @@ def images(cli, tenant, sessions, tmp_path):
             "image_height": 480,
         },
     )
-    (tmp_path / "a.png").write_bytes(b"\x89PNG image a")
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n image a")
     rows = [{"attachment": "a.png", "unique_id": "a"}, {"attachment": "https://x.test/b.jpg"}]
     source = write_jsonl(tmp_path / "street.jsonl", rows[:1])
     assert (
@@ -86,7 +86,7 @@ def test_coco_export_reads_back_with_pycocotools(cli, tenant, images, tmp_path):
     assert tree["bbox"] == [100, 100, 100, 80] and tree["area"] == 4000
     assert coco.annToMask(car).sum() > 0
     first = coco.loadImgs(coco.getImgIds())[0]
-    assert (out / "images" / first["file_name"]).read_bytes() == b"\x89PNG image a"
+    assert (out / "images" / first["file_name"]).read_bytes() == b"\x89PNG\r\n\x1a\n image a"
     assert len(list((out / "images").iterdir())) == 1, "only images Quorum holds are copied"
 
 

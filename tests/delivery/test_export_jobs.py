@@ -54,7 +54,7 @@ def shop(
         database_url=url,
         home=tmp_path_factory.mktemp("home"),
         export_poll_seconds=0.2,
-        callback_allow_private=True,
+        outbound_allowed_networks=["127.0.0.0/8"],
         callback_poll_seconds=0.05,
         active_learning_seconds=0,
         quality_refit_seconds=0,

@@ -179,7 +179,7 @@ def test_images_are_copied_to_the_blob_store_and_unreachable_ones_rejected(
         "street",
         params={"geometries": {"box": {"objects_to_annotate": ["car"]}}},
     )
-    (tmp_path / "street.png").write_bytes(b"\x89PNG fake image bytes")
+    (tmp_path / "street.png").write_bytes(b"\x89PNG\r\n\x1a\n fake image bytes")
     source = write_jsonl(
         tmp_path / "rows.jsonl",
         [
@@ -190,8 +190,10 @@ def test_images_are_copied_to_the_blob_store_and_unreachable_ones_rejected(
     )
     result = cli("import", source, "--project", "street", "--key", tenant.key, "--images")
     assert result.exit_code == 1
-    assert "line 2: attachment: could not fetch http://127.0.0.1:9/missing.jpg" in result.output
-    assert "line 3: attachment: no image file at" in result.output
+    assert "line 2: attachment: host '127.0.0.1' resolves to 127.0.0.1, which is not a" in (
+        result.output
+    )
+    assert "line 3: attachment: no file 'nowhere.png' in" in result.output
     ((uid, params),) = task_rows(sessions, tenant.org_id)
     assert uid == "local"
     assert params["attachment"].startswith("http://127.0.0.1:8000/blobs/")

@@ -9,10 +9,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-import quorum
 from quorum.callbacks import service
 from quorum.callbacks.signing import (
     AUTH_HEADER,
@@ -23,7 +21,7 @@ from quorum.callbacks.signing import (
     sign,
 )
 from quorum.db import transaction, utcnow
-from quorum.errors import Invalid
+from quorum.outside import Refused, Unreachable, outside_client
 from quorum.settings import Settings
 
 log = logging.getLogger("quorum.callbacks")
@@ -37,10 +35,8 @@ class CallbackSender:
         self.sessions = sessions
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
-        self.http = httpx.Client(
-            timeout=settings.callback_timeout_seconds,
-            follow_redirects=False,
-            headers={"User-Agent": f"Quorum-Callbacks/{quorum.__version__}"},
+        self.outside = outside_client(
+            settings, timeout_seconds=settings.callback_timeout_seconds, purpose="Callbacks"
         )
         self.pool = ThreadPoolExecutor(
             max_workers=settings.callback_concurrency, thread_name_prefix="quorum-callback"
@@ -75,10 +71,6 @@ class CallbackSender:
             elapsed = int((time.monotonic() - clock) * 1000)
             return service.Outcome(started_at=started_at, duration_ms=elapsed, **result)  # type: ignore[arg-type]
 
-        try:
-            service.check_destination(claim.url, allow_private=self.settings.callback_allow_private)
-        except Invalid as exc:
-            return outcome(error=exc.message, permanent=True)
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
@@ -89,9 +81,13 @@ class CallbackSender:
             SIGNATURE_HEADER: sign(claim.signing_secret, claim.body, timestamp),
         }
         try:
-            response = self.http.post(claim.url, content=claim.body, headers=headers)
-        except httpx.HTTPError as exc:
-            return outcome(error=f"{exc.__class__.__name__}: {exc}"[:1000])
+            response = self.outside.request(
+                "POST", claim.url, content=claim.body, headers=headers, max_bytes=0
+            )
+        except Refused as exc:  # the address or the URL, not the moment: retrying cannot help
+            return outcome(error=exc.message, permanent=True)
+        except Unreachable as exc:
+            return outcome(error=exc.message[:1000])
         error = None if response.is_success else f"receiver answered {response.status_code}"
         return outcome(status_code=response.status_code, error=error)
 
@@ -116,4 +112,4 @@ class CallbackSender:
         if self.thread is not None:
             self.thread.join(timeout=self.settings.callback_timeout_seconds + 1)
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.http.close()
+        self.outside.close()

@@ -6,15 +6,12 @@ LOCKED`` (PostgreSQL; SQLite serializes writers) and a lease, so two senders nev
 attempt, and a sender that dies mid-delivery only delays the event until its lease runs out.
 """
 
-import ipaddress
 import json
 import random
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -76,27 +73,6 @@ def enqueue_event(
     )
     db.add(event)
     return event
-
-
-def check_destination(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs that are not http(s), or that resolve to an internal address (SSRF guard)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"callback URL must be http or https with a host, got {url!r}")
-    if allow_private:
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port)}
-    except socket.gaierror as exc:
-        raise Invalid(f"callback host {parts.hostname!r} does not resolve: {exc}") from None
-    for address in sorted(addresses):
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global:
-            raise Invalid(
-                f"callback host {parts.hostname!r} resolves to {ip}, a private, loopback or "
-                "link-local address; set QUORUM_CALLBACK_ALLOW_PRIVATE=true to allow it"
-            )
 
 
 @dataclass(frozen=True)

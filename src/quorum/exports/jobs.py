@@ -31,11 +31,6 @@ def artifact_store(settings: Settings) -> BlobStore:
     return BlobStore(settings.home / "exports", settings.public_url)
 
 
-def image_store(settings: Settings) -> BlobStore:
-    """The images imports stored, which COCO and YOLO exports copy next to their labels."""
-    return BlobStore(settings.home / "blobs", settings.public_url)
-
-
 class ExportRunner(PeriodicJob):
     """Runs due export jobs one after the other; ``run_once`` drains the queue for tests."""
 
@@ -88,7 +83,7 @@ class ExportRunner(PeriodicJob):
                 heartbeat.start()
                 chosen = get_format(claim.format)
                 target = workdir / f"export{chosen.suffix}"
-                images = image_store(self.settings)
+                images = BlobStore.for_media(self.settings)
                 try:
                     service.write_export(
                         db,

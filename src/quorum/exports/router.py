@@ -29,11 +29,6 @@ ExportReader = Annotated[Caller, authorize(export_policy.read_exports)]
 ExportCreator = Annotated[Caller, authorize(export_policy.create_export)]
 
 
-def blob_store(request: Request) -> BlobStore:
-    settings = request.app.state.settings
-    return BlobStore(settings.home / "blobs", settings.public_url)
-
-
 @router.get(
     "/projects/{project}/export",
     dependencies=[Depends(allow_query("batch", "format", "include"))],
@@ -83,7 +78,7 @@ def export_tasks(
             selection=include,
             export_format=format,
             target=target,
-            blobs=blob_store(request),
+            blobs=BlobStore.for_media(request.app.state.settings),
         )
         if chosen.directory:
             archive = workdir / f"{target.name}.zip"

@@ -311,7 +311,9 @@ class _Destination:
             raise Invalid(f"batch: this import goes to batch {batch_name!r}")
         if self.blobs is not None and isinstance(body.get("attachment"), str):
             try:
-                attachment = self.blobs.store(body["attachment"], relative_to=self.relative_to)
+                attachment = self.blobs.store(
+                    body["attachment"], org_id=self.project.org_id, local_root=self.relative_to
+                )
             except Invalid as exc:
                 raise Invalid(f"attachment: {exc.message}") from None
             return {**body, "attachment": attachment}

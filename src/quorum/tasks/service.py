@@ -7,7 +7,6 @@ id that belongs to someone else is simply not found.
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, Select, exists, func, select, type_coerce
@@ -19,6 +18,7 @@ from quorum.callbacks import service as callbacks
 from quorum.db import utcnow, write_through
 from quorum.db.pagination import decode_cursor, encode_cursor
 from quorum.errors import Conflict, Invalid, NotFound, invalid_from_validation
+from quorum.outside import Refused, checked_url
 from quorum.tasks.models import Batch, Project, Task
 from quorum.tasks.schemas import (
     TASK_COMMON_FIELDS,
@@ -263,10 +263,14 @@ def list_batches(
 
 
 def check_callback_url(url: str, *, field: str = "callback_url") -> None:
-    """A callback goes to an http(s) URL with a host; anything else is refused up front."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"{field} must be an http or https URL, got {url!r}", field=field)
+    """A callback goes to an http(s) URL with a host; anything else is refused up front (its
+    addresses are checked when it is delivered: a name may resolve elsewhere by then)."""
+    try:
+        checked_url(url)
+    except Refused:
+        raise Invalid(
+            f"{field} must be an http or https URL, got {url[:200]!r}", field=field
+        ) from None
 
 
 def create_task(

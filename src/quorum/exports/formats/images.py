@@ -1,5 +1,6 @@
 """What COCO and YOLO share: image tasks, their sizes, their labels and their image files."""
 
+import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -8,12 +9,13 @@ from quorum.errors import Invalid
 from quorum.tasks.schemas import TaskRead
 
 AREA_SHAPES = ("box", "polygon")
+IMAGE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 
 
 def image_file_name(task: TaskRead) -> str:
     """A unique file name for the task's image, keeping the attachment's extension."""
-    suffix = PurePosixPath(urlsplit(task.params["attachment"]).path).suffix or ".jpg"
-    return f"{task.task_id}{suffix.lower()}"
+    suffix = PurePosixPath(urlsplit(task.params["attachment"]).path).suffix.lower()
+    return f"{task.task_id}{suffix if IMAGE_SUFFIX.fullmatch(suffix) else '.jpg'}"
 
 
 def image_size(task: TaskRead, format_name: str) -> tuple[float, float]:
@@ -60,12 +62,9 @@ def project_labels(task: TaskRead) -> list[str]:
 
 
 def copy_image(task: TaskRead, target: Path, blobs: BlobStore | None) -> bool:
-    """Copy the task's image next to the labels when Quorum holds it (blob store or local file)."""
-    attachment = task.params["attachment"]
-    if blobs is not None and blobs.copy_to(attachment, target):
-        return True
-    local = Path(attachment)
-    if urlsplit(attachment).scheme in ("", "file") and local.is_file():
-        target.write_bytes(local.read_bytes())
-        return True
-    return False
+    """Copy the task's image next to the labels when it is in Quorum's blob store.
+
+    Only the store is read: an attachment is a tenant's string, so a path or a URL naming
+    anything else stays a reference in the export (``coco_url``), never a file read or fetched.
+    """
+    return blobs is not None and blobs.copy_to(task.params["attachment"], target)
