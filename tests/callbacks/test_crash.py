@@ -22,7 +22,7 @@ def start_server(database_url: str, home: Path) -> subprocess.Popen[bytes]:
         **os.environ,
         "QUORUM_DATABASE_URL": database_url,
         "QUORUM_HOME": str(home),
-        "QUORUM_OUTBOUND_ALLOWED_NETWORKS": "[\"127.0.0.0/8\"]",
+        "QUORUM_OUTBOUND_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
         "QUORUM_CALLBACK_POLL_SECONDS": "0.1",
         "QUORUM_CALLBACK_BACKOFF_SECONDS": "0.1",
         "QUORUM_CALLBACK_BACKOFF_MAX_SECONDS": "0.5",

@@ -25,7 +25,7 @@ from tests.conftest import ServeProcess
 pytestmark = pytest.mark.slow
 TASKS, WORKERS, REDUNDANCY = 60, 8, 2
 SERVER_ENV = {
-    "QUORUM_OUTBOUND_ALLOWED_NETWORKS": "[\"127.0.0.0/8\"]",
+    "QUORUM_OUTBOUND_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
     "QUORUM_CALLBACK_POLL_SECONDS": "0.2",
     "QUORUM_LEASE_SWEEP_SECONDS": "0",
 }
