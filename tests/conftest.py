@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,13 +24,15 @@ import uvicorn
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from quorum.accounts import service as accounts
 from quorum.app import create_app
+from quorum.cli import app as cli_app
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.db.session import normalize_url
-from quorum.settings import Settings
+from quorum.settings import Settings, get_settings
 
 POSTGRES_URL = os.environ.get("QUORUM_TEST_DATABASE_URL")
 
@@ -244,3 +247,20 @@ class ServeProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@pytest.fixture
+def cli(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Any]]:
+    """Run ``quorum …`` in-process with this run's database; returns the click result."""
+    monkeypatch.setenv("QUORUM_DATABASE_URL", database_url)
+    monkeypatch.setenv("QUORUM_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(cli_app, [str(a) for a in args], catch_exceptions=False)
+
+    yield run
+    get_settings.cache_clear()

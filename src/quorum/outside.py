@@ -47,6 +47,28 @@ NAT64_PREFIXES = (
     ipaddress.IPv6Network("64:ff9b::/96"),
     ipaddress.IPv6Network("64:ff9b:1::/48"),
 )
+# Never public, whatever the running Python's ``is_global`` table says (it has changed between
+# releases): IETF protocol assignments, this network, reserved, documentation, discard-only,
+# unique local, link-local and site-local ranges.
+NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "240.0.0.0/4",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+    )
+)
 
 
 class Unreachable(Invalid):
@@ -90,6 +112,8 @@ def is_public(address: IPAddress) -> bool:
         inner = embedded_ipv4(address)
         if inner is not None:
             return is_public(inner)
+    if any(address.version == n.version and address in n for n in NEVER_PUBLIC):
+        return False
     return address.is_global and not (
         address.is_multicast or address.is_unspecified or address.is_reserved
     )
