@@ -119,6 +119,7 @@ class ThreadedServer:
     """A real uvicorn server on a local port, in a background thread of the test process."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
