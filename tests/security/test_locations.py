@@ -216,3 +216,24 @@ def test_blob_urls_resolve_inside_the_store_only(tmp_path):
         assert store.path_of(payload) is None
         assert store.copy_to(payload, tmp_path / "copy") is False
     assert not (tmp_path / "copy").exists()
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../..", "/tmp", "a/../..", "~", "...", "..\\.."])
+@pytest.mark.parametrize("export_format", ["coco", "yolo", "hf"])
+def test_a_project_named_like_a_path_exports_only_itself(api, name, export_format):
+    """A folder export is written under a name made from the project's; a project named ``..``
+    once made the server zip its whole temporary folder into the download."""
+    params = {"geometries": {"box": {"objects_to_annotate": ["car"]}}}
+    created = api.post(
+        "/v1/projects",
+        json={"name": name, "type": "imageannotation", "params": {**params, "image_width": 9}},
+    )
+    assert created.status_code in (200, 409), created.text
+    quoted = name.replace("%", "%25").replace("/", "%2F").replace(".", "%2E")
+    reply = api.get(
+        f"/v1/projects/{quoted}/export", params={"format": export_format, "include": "all"}
+    )
+    assert reply.status_code == 200, reply.text
+    names = zipfile.ZipFile(io.BytesIO(reply.content)).namelist()
+    assert len(names) <= 6, names  # the export's own few files, nothing of the server's disk
+    assert ".." not in (reply.headers.get("content-disposition") or "")

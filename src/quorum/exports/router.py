@@ -69,7 +69,7 @@ def export_tasks(
     workdir = Path(tempfile.mkdtemp(prefix="quorum-export-"))
     cleanup = BackgroundTask(shutil.rmtree, workdir, ignore_errors=True)
     try:
-        target = workdir / f"{project}{chosen.suffix}".replace("/", "_")
+        target = workdir / service.file_name_of(project, chosen.suffix)
         service.write_export(
             db,
             org_id=caller.org_id,

@@ -1,5 +1,6 @@
 """Which tasks an export holds, read in chunks so memory stays flat however big the project."""
 
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,6 +98,13 @@ def write_export(
         assert isinstance(chosen, FileFormat)
         chosen.write(source, target, stats, blobs)
     return stats
+
+
+def file_name_of(stem: str, suffix: str) -> str:
+    """A file name made from a tenant's project or batch name, safe as a path on our disk and
+    in a download: word characters, dots and dashes only, never hidden, never ``..``."""
+    safe = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "export"
+    return safe[:100] + suffix
 
 
 def zip_folder(folder: Path, archive: Path) -> None:
@@ -373,7 +381,7 @@ def finish_export_job(
         job.size_bytes = stored.size
         job.sha256 = stored.sha256
         stem = claim.batch or claim.project
-        job.file_name = f"{stem}-{claim.format}{artifact_suffix(claim.format)}".replace("/", "_")
+        job.file_name = file_name_of(f"{stem}-{claim.format}", artifact_suffix(claim.format))
     _finish(
         db,
         job,
