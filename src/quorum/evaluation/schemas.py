@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quorum.jsonbounds import BoundedText
+
 
 class Write(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,7 +64,7 @@ class CampaignRead(BaseModel):
 
 class PromptCreate(Write):
     category: str
-    text: str = Field(min_length=1)
+    text: BoundedText = Field(min_length=1)
 
 
 class GoldJudgmentCreate(Write):
@@ -70,9 +72,9 @@ class GoldJudgmentCreate(Write):
     reference answer) and one they must not (a wrong or degraded one). Prompts drawn from the
     campaign's own set keep gold among the prompts raters meet in real comparisons."""
 
-    prompt: str = Field(min_length=1)
-    preferred: str = Field(min_length=1)
-    rejected: str = Field(min_length=1)
+    prompt: BoundedText = Field(min_length=1)
+    preferred: BoundedText = Field(min_length=1)
+    rejected: BoundedText = Field(min_length=1)
 
     @model_validator(mode="after")
     def _distinct(self) -> "GoldJudgmentCreate":
@@ -143,7 +145,7 @@ class IssuedPrompts(BaseModel):
 
 class OutputCreate(Write):
     prompt_id: str
-    output: str = Field(min_length=1)
+    output: BoundedText = Field(min_length=1)
 
 
 class SubmissionCreate(Write):
