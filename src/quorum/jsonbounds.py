@@ -21,6 +21,10 @@ What is refused, and why:
   clients hold);
 - anything that is not JSON (bytes or dates from a Parquet row, say).
 
+Numbers come back as the same decimal value; PostgreSQL's jsonb writes them without an exponent,
+so a float may come back as an int equal to it (``1e16`` as ``10000000000000000``), which every
+reader takes (exports write params and metadata as JSON text).
+
 Accepted as they are: ``-0`` (read back as ``0`` from PostgreSQL, equal to it), and duplicate
 keys in a request body, where the last one wins as in every JSON parser the server uses (the
 stored object has the key once; refusing would need a parser of our own in front of FastAPI's).

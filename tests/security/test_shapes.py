@@ -354,8 +354,8 @@ def test_cli_import_of_jsonl_reports_the_row(cli, tenant, tmp_path, row, raw, fr
     assert "created 1," in result.output
     [rejected] = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert rejected["line"] == 2
-    if "recursion limit exceeded" in rejected["reason"]:  # the JSONL parser's own depth limit
-        assert fragment == DEEP
+    if row in RAW_ONLY:  # past what Python's parser reads: the line is not JSON to us
+        assert rejected["reason"].startswith("not valid JSON: recursion limit exceeded")
     else:
         assert rejected["reason"].startswith("metadata") and fragment in rejected["reason"]
 
