@@ -14,12 +14,12 @@ class Write(BaseModel):
 
 class CampaignCreate(Write):
     # Its comparison project is named "evaluation: <name>", within the 200 a project name allows.
-    name: str = Field(min_length=1, max_length=188)
-    description: str = ""
-    rubric: str = Field("", description="shown to raters as the task instruction")
-    criteria: list[str] = []
-    categories: list[str] = Field(min_length=1)
-    required_qualifications: list[str] = []
+    name: BoundedText = Field(min_length=1, max_length=188)
+    description: BoundedText = ""
+    rubric: BoundedText = Field("", description="shown to raters as the task instruction")
+    criteria: list[BoundedText] = []
+    categories: list[BoundedText] = Field(min_length=1)
+    required_qualifications: list[BoundedText] = []
     required_responses: int = Field(1, ge=1, le=20, description="raters per comparison")
     min_judgments: int = Field(
         100, ge=1, le=1_000_000, description="judgments before a score is final"
@@ -63,7 +63,7 @@ class CampaignRead(BaseModel):
 
 
 class PromptCreate(Write):
-    category: str
+    category: BoundedText
     text: BoundedText = Field(min_length=1)
 
 
