@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from quorum.errors import DomainError, invalid_from_validation
+from quorum.jsonbounds import MAX_DEPTH
 
 log = logging.getLogger("quorum.api")
 
@@ -31,6 +32,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI's JSON parse of the body
+            message = f"body: nested deeper than {MAX_DEPTH} levels"
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint"
         return JSONResponse(

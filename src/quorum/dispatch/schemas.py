@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quorum.jsonbounds import BoundedObject
 from quorum.workforce.schemas import WorkerIdentity
 
 AssignmentState = Literal["active", "submitted", "expired", "skipped", "released", "rejected"]
@@ -20,7 +21,7 @@ class NextTaskRequest(Write):
 
 
 class SubmitRequest(Write):
-    response: dict[str, Any]
+    response: BoundedObject
 
 
 class SkipRequest(Write):

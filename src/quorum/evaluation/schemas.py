@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quorum.jsonbounds import BoundedText
+
 
 class Write(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -12,12 +14,12 @@ class Write(BaseModel):
 
 class CampaignCreate(Write):
     # Its comparison project is named "evaluation: <name>", within the 200 a project name allows.
-    name: str = Field(min_length=1, max_length=188)
-    description: str = ""
-    rubric: str = Field("", description="shown to raters as the task instruction")
-    criteria: list[str] = []
-    categories: list[str] = Field(min_length=1)
-    required_qualifications: list[str] = []
+    name: BoundedText = Field(min_length=1, max_length=188)
+    description: BoundedText = ""
+    rubric: BoundedText = Field("", description="shown to raters as the task instruction")
+    criteria: list[BoundedText] = []
+    categories: list[BoundedText] = Field(min_length=1)
+    required_qualifications: list[BoundedText] = []
     required_responses: int = Field(1, ge=1, le=20, description="raters per comparison")
     min_judgments: int = Field(
         100, ge=1, le=1_000_000, description="judgments before a score is final"
@@ -61,8 +63,8 @@ class CampaignRead(BaseModel):
 
 
 class PromptCreate(Write):
-    category: str
-    text: str = Field(min_length=1)
+    category: BoundedText
+    text: BoundedText = Field(min_length=1)
 
 
 class GoldJudgmentCreate(Write):
@@ -70,9 +72,9 @@ class GoldJudgmentCreate(Write):
     reference answer) and one they must not (a wrong or degraded one). Prompts drawn from the
     campaign's own set keep gold among the prompts raters meet in real comparisons."""
 
-    prompt: str = Field(min_length=1)
-    preferred: str = Field(min_length=1)
-    rejected: str = Field(min_length=1)
+    prompt: BoundedText = Field(min_length=1)
+    preferred: BoundedText = Field(min_length=1)
+    rejected: BoundedText = Field(min_length=1)
 
     @model_validator(mode="after")
     def _distinct(self) -> "GoldJudgmentCreate":
@@ -143,7 +145,7 @@ class IssuedPrompts(BaseModel):
 
 class OutputCreate(Write):
     prompt_id: str
-    output: str = Field(min_length=1)
+    output: BoundedText = Field(min_length=1)
 
 
 class SubmissionCreate(Write):

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quorum.jsonbounds import BoundedObject, BoundedText
+
 Consolidation = Literal["dawid_skene", "weighted_majority"]
 
 
@@ -42,9 +44,9 @@ class GoldCreate(Write):
     new task params with their answer (an imported gold task)."""
 
     task_id: str | None = None
-    params: dict[str, Any] | None = None
-    instruction: str = ""
-    answer: dict[str, Any] | None = None
+    params: BoundedObject | None = None
+    instruction: BoundedText = ""
+    answer: BoundedObject | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "GoldCreate":

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quorum.jsonbounds import BoundedObject
+
 ReviewAction = Literal["accept", "fix", "reject"]
 ReviewState = Literal["open", "accepted", "fixed", "rejected", "superseded"]
 
@@ -21,7 +23,7 @@ class ReviewDecision(Write):
     """Accept the answer, fix it (giving the corrected ``response``), or reject it with a reason."""
 
     action: ReviewAction
-    response: dict[str, Any] | None = None
+    response: BoundedObject | None = None
     reason: str | None = Field(None, max_length=2000)
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from quorum.blobs import BlobStore
 from quorum.db.base import id_number, utcnow
 from quorum.errors import Invalid
+from quorum.jsonbounds import MAX_DEPTH
 from quorum.tasks.models import Batch, Project
 from quorum.tasks.schemas import TaskCommon
 from quorum.tasks.service import new_tasks_values, parse_task_commons, task_home
@@ -155,13 +156,26 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             try:
                 row = loads(line)
             except ValueError as exc:
-                if line.strip():  # blank lines are skipped
+                if not line.strip():  # blank lines are skipped
+                    continue
+                row = _python_json(line)
+                if row is None:
                     yield line_number, RowError(line_number, f"not valid JSON: {exc}")
-                continue
+                    continue
             if isinstance(row, dict):
                 yield line_number, row
             else:
                 yield line_number, RowError(line_number, "a line must hold a JSON object")
+
+
+def _python_json(line: bytes) -> Any:
+    """What Python's parser makes of a line the fast one refused: it reads lone surrogate
+    escapes and deeper nesting, so that the row's field is named by the shape bounds (which
+    refuse both) rather than reported as broken JSON. None when it is not JSON at all."""
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _csv_rows(path: Path) -> Iterator[Row]:
@@ -222,6 +236,8 @@ def apply_mapping(row: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any
                 value = json.loads(value)
             except ValueError:
                 raise Invalid(f"column {column!r} is not valid JSON: {value[:80]!r}") from None
+            except RecursionError:
+                raise Invalid(f"{target}: nested deeper than {MAX_DEPTH} levels") from None
         *parents, leaf = target.split(".")
         node = body
         for parent in parents:

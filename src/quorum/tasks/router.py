@@ -11,6 +11,7 @@ from pydantic import create_model
 
 from quorum.accounts.schemas import Caller
 from quorum.api.deps import PathName, SessionDep, UTCDatetime, allow_query, authorize
+from quorum.jsonbounds import METADATA, PAYLOAD, BoundedText, bounded
 from quorum.tasks import policy, service
 from quorum.tasks.schemas import (
     BatchCreate,
@@ -32,7 +33,9 @@ router = APIRouter(prefix="/v1", tags=["customer API"])
 TaskReader = Annotated[Caller, authorize(policy.read_work)]
 TaskWriter = Annotated[Caller, authorize(policy.change_work)]
 JsonObject = Annotated[dict[str, Any], Body()]
-TagList = Annotated[list[str], Body()]
+MetadataBody = Annotated[dict[str, Any], Body(), bounded(METADATA, named="metadata")]
+ParamsBody = Annotated[dict[str, Any], Body(), bounded(PAYLOAD, named="params")]
+TagList = Annotated[list[BoundedText], Body()]
 # Schemas of the per-type create bodies, added to the OpenAPI components by the app.
 DOCUMENTED_SCHEMAS: dict[str, Any] = {}
 
@@ -61,7 +64,7 @@ def get_project(name: PathName, caller: TaskReader, db: SessionDep) -> ProjectRe
 
 @router.post("/projects/{name}/setParams", response_model=ProjectRead)
 def set_project_params(
-    name: PathName, changes: JsonObject, caller: TaskWriter, db: SessionDep
+    name: PathName, changes: ParamsBody, caller: TaskWriter, db: SessionDep
 ) -> ProjectRead:
     """Merge new default params and append a version to ``param_history``."""
     project = service.update_project_params(db, org_id=caller.org_id, name=name, changes=changes)
@@ -132,7 +135,7 @@ def batch_status(name: PathName, caller: TaskReader, db: SessionDep) -> BatchSta
 
 @router.post("/batches/{name}/setMetadata", response_model=BatchRead)
 def set_batch_metadata(
-    name: PathName, metadata: JsonObject, caller: TaskWriter, db: SessionDep
+    name: PathName, metadata: MetadataBody, caller: TaskWriter, db: SessionDep
 ) -> BatchRead:
     service.set_batch_metadata(db, org_id=caller.org_id, name=name, metadata=metadata)
     return service.describe_batch(db, org_id=caller.org_id, name=name)
@@ -213,7 +216,7 @@ def cancel_task(
 
 @router.post("/task/{task_id}/setMetadata", response_model=TaskRead)
 def set_task_metadata(
-    task_id: str, metadata: JsonObject, caller: TaskWriter, db: SessionDep
+    task_id: str, metadata: MetadataBody, caller: TaskWriter, db: SessionDep
 ) -> TaskRead:
     """Replace the task's metadata with the body."""
     task = service.set_task_metadata(db, org_id=caller.org_id, task_id=task_id, metadata=metadata)

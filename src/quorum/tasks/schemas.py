@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from quorum.jsonbounds import BoundedMetadata, BoundedObject, BoundedText
+
 TaskStatus = Literal["pending", "completed", "canceled", "error"]
 BatchStatus = Literal["staging", "in_progress", "completed"]
 
@@ -29,7 +31,7 @@ class Write(BaseModel):
 class ProjectCreate(Write):
     name: str = Field(min_length=1, max_length=200)
     type: str
-    params: dict[str, Any] | None = None
+    params: BoundedObject | None = None
     required_responses: int = Field(1, ge=1, le=100)
     callback_url: str | None = None
     rapid: bool = False
@@ -55,7 +57,7 @@ class BatchCreate(Write):
     callback: str = ""
     calibration_batch: bool = False
     self_label_batch: bool = False
-    metadata: dict[str, Any] | None = None
+    metadata: BoundedMetadata | None = None
 
 
 class BatchRead(Read):
@@ -106,11 +108,11 @@ class TaskCommon(Write):
 
     project: str | None = None
     batch: str | None = None
-    instruction: str = ""
+    instruction: BoundedText = ""
     callback_url: str | None = None
     unique_id: str | None = Field(None, min_length=1, max_length=255)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+    metadata: BoundedMetadata = Field(default_factory=dict)
+    tags: list[BoundedText] = Field(default_factory=list)
     priority: int = Field(0, ge=-1000, le=1000)
     required_responses: int | None = Field(None, ge=1, le=100)
 

@@ -16,7 +16,8 @@ instance of it. It declares what the customer sends (``Params``), what a worker 
 
 ``weights`` are the workers' trust: their estimated chance of answering right.
 
-Params and responses are strict pydantic models: unknown fields are refused, never dropped.
+Params and responses are strict pydantic models (``Payload``): unknown fields are refused, never
+dropped, and shapes that could not be stored or read back are refused (``quorum.jsonbounds``).
 """
 
 from collections import defaultdict
@@ -28,6 +29,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from quorum.errors import Invalid
+from quorum.jsonbounds import BoundedPayload
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -37,6 +39,11 @@ class Strict(BaseModel):
     """Base for customer and worker payloads: unknown fields are an error."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Payload(Strict, BoundedPayload):
+    """Base of a type's ``Params`` and ``Response``: the whole document within ``jsonbounds``'
+    limits (depth, size, no NUL, finite numbers), whoever parses it."""
 
 
 class TaskType(Generic[P, R]):

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import (
+    Payload,
     Strict,
     TaskType,
     choice_confidence,
@@ -31,7 +32,7 @@ class Taxonomy(Strict):
     allow_multiple: bool = False
 
 
-class CategorizationParams(Strict):
+class CategorizationParams(Payload):
     attachment: str = Field(min_length=1)
     attachment_type: AttachmentType = "text"
     categories: list[str] | None = Field(None, min_length=2)
@@ -61,7 +62,7 @@ class CategorizationParams(Strict):
         return {f"taxonomies.{k}.choices": t.choices for k, t in (self.taxonomies or {}).items()}
 
 
-class CategorizationResponse(Strict):
+class CategorizationResponse(Payload):
     category: str | list[str] | None = None
     taxonomies: dict[str, str | list[str]] | None = None
 

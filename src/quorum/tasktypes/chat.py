@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import (
+    Payload,
     Strict,
     TaskType,
     agreement_confidence,
@@ -18,7 +19,7 @@ from quorum.tasktypes.base import (
 )
 
 
-class ChatParams(Strict):
+class ChatParams(Payload):
     guidelines: str = ""
     system_prompt: str | None = None
     topic: str | None = None
@@ -38,7 +39,7 @@ class Message(Strict):
     content: str
 
 
-class ChatResponse(Strict):
+class ChatResponse(Payload):
     messages: list[Message] = Field(min_length=1)
 
 

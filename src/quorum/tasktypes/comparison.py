@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import (
+    Payload,
     Strict,
     TaskType,
     agreement_confidence,
@@ -41,7 +42,7 @@ class RatingScale(Strict):
         return self
 
 
-class ComparisonParams(Strict):
+class ComparisonParams(Payload):
     prompt: str = Field(min_length=1)
     answers: list[ModelAnswer] = Field(min_length=2, max_length=10)
     allow_tie: bool = True
@@ -50,7 +51,7 @@ class ComparisonParams(Strict):
     criteria: list[str] = []
 
 
-class ComparisonResponse(Strict):
+class ComparisonResponse(Payload):
     preferred: int | None = Field(None, ge=0, description="index of the better answer; null = tie")
     ranking: list[int] | None = None
     rating: int | None = None

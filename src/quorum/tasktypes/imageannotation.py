@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import (
+    Payload,
     Strict,
     TaskType,
     agreement_confidence,
@@ -114,7 +115,7 @@ class ContextAttachment(Strict):
     attachment: str = Field(min_length=1)
 
 
-class ImageAnnotationParams(Strict):
+class ImageAnnotationParams(Payload):
     attachment: str = Field(min_length=1)
     attachment_type: Literal["image"] = "image"
     geometries: Geometries
@@ -189,7 +190,7 @@ Annotation = Annotated[
 ]
 
 
-class ImageAnnotationResponse(Strict):
+class ImageAnnotationResponse(Payload):
     annotations: list[Annotation] = []
 
 

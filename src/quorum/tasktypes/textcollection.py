@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from quorum.errors import Invalid
 from quorum.tasktypes.base import (
+    Payload,
     Strict,
     TaskType,
     agreement_confidence,
@@ -75,7 +76,7 @@ FormField = Annotated[
 ]
 
 
-class TextCollectionParams(Strict):
+class TextCollectionParams(Payload):
     attachments: list[Attachment] = []
     fields: list[FormField] = Field(min_length=1)
 
@@ -92,7 +93,7 @@ class TextCollectionParams(Strict):
 FieldValue = str | float | bool | list[str]
 
 
-class TextCollectionResponse(Strict):
+class TextCollectionResponse(Payload):
     annotations: dict[str, FieldValue]
 
 

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quorum.jsonbounds import BoundedObject
+
 WorkerStatus = Literal["active", "paused", "banned"]
 # A reviewer labels like a worker and may also take review work.
 WorkerRole = Literal["worker", "reviewer"]
@@ -94,8 +96,8 @@ class WorkerIdentity(BaseModel):
 
 
 class TestItemCreate(Write):
-    params: dict[str, Any]
-    gold: dict[str, Any]
+    params: BoundedObject
+    gold: BoundedObject
 
 
 class QualificationCreate(Write):
@@ -145,7 +147,7 @@ class QualificationTest(BaseModel):
 
 
 class QualificationTestAnswers(Write):
-    answers: dict[str, dict[str, Any]]
+    answers: dict[str, BoundedObject]
 
 
 class QualificationTestResult(BaseModel):
