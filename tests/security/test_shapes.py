@@ -38,7 +38,6 @@ from quorum.jsonbounds import (
 from quorum.tasks.models import Batch, Task
 from quorum.tasktypes import get_task_type, task_type_names
 from tests.conftest import Tenant
-from tests.delivery.conftest import cli  # noqa: F401  (a fixture used here)
 from tests.dispatch.conftest import WorkerClient, make_worker  # noqa: F401
 from tests.evaluation.conftest import create_campaign, make_owner  # noqa: F401
 from tests.factories import TASK_PARAMS, create_project
