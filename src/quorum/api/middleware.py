@@ -33,9 +33,7 @@ class RawPathSegments:
         await self.app(scope, receive, send)
 
 
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], *, close: bool = False
-) -> None:
+async def _send_json(send: Send, status: int, body: dict[str, Any], *, close: bool = False) -> None:
     payload = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),
@@ -155,9 +153,12 @@ class ReadBodyFirst:
             if not arrival.expired or task.uncancel() > 0:
                 self.buffered -= arrival.received
                 raise
-            refusal = 408, (
-                f"request body not received in time: within {self.timeout_s:g} s, at "
-                f"{self.min_bytes_per_s:g} bytes/s or more after {self.grace_s:g} s"
+            refusal = (
+                408,
+                (
+                    f"request body not received in time: within {self.timeout_s:g} s, at "
+                    f"{self.min_bytes_per_s:g} bytes/s or more after {self.grace_s:g} s"
+                ),
             )
         finally:
             self.sweep.unwatch(arrival)

@@ -70,7 +70,9 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
             self.pending = _pending_by_loop[self.loop] = DeadlineSweep(self.loop)
         self.awaiting_headers = False
         self.awaiting_since = 0.0
-        self.header_bytes = 0
+        self.header_bytes = 0  # sent in earlier reads, the request's headers still incomplete
+        self.read_bytes = 0  # in the read being parsed
+        self.refused = False
 
     def _await_request(self) -> None:
         """From now on the connection is pending, its headers due within the header timeout."""
@@ -79,7 +81,9 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
         self.header_bytes = 0
         self.pending.watch(self)
         if len(self.pending) > self.max_pending:
-            self.pending.expire_oldest()
+            oldest = self.pending.pop_oldest()
+            assert isinstance(oldest, DeadlineHttpProtocol)
+            oldest.evict()
 
     def _between_requests(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
@@ -93,13 +97,12 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if not self.awaiting_headers and self._between_requests():
             self._await_request()
+        self.read_bytes = len(data)
         super().data_received(data)
         if self.awaiting_headers and not self.transport.is_closing():
             self.header_bytes += len(data)
             if self.header_bytes > self.max_header_bytes:
-                self.pending.unwatch(self)
-                message = f"request line and headers exceed {self.max_header_bytes} bytes"
-                self._refuse(error_response(431, b"Request Header Fields Too Large", message))
+                self._refuse_headers_too_large()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.pending.unwatch(self)
@@ -113,12 +116,23 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
             self._await_request()
 
     def on_headers_complete(self) -> None:
+        # Counting exactly only when this read and the earlier ones could pass the limit.
+        if self.header_bytes + self.read_bytes > self.max_header_bytes:
+            size = len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
+            if size > self.max_header_bytes:
+                self._refuse_headers_too_large()
+                return
         self.awaiting_headers = False
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        if not self.refused:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
         self.pending.unwatch(self)
-        super().on_message_complete()
+        if not self.refused:
+            super().on_message_complete()
 
     def on_response_complete(self) -> None:
         self.pending.unwatch(self)  # answered before its body was read (413, say)
@@ -130,19 +144,28 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
         return self.awaiting_headers and now - self.awaiting_since > self.header_timeout_s
 
     def expire(self) -> None:
-        """Close the connection; a client that began a request and no response is under way
-        hears why."""
-        if self.awaiting_headers and self.header_bytes:
-            message = f"request headers not received within {self.header_timeout_s:g} s"
-            self._refuse(error_response(408, b"Request Timeout", message))
-        elif not self.transport.is_closing():
-            self.transport.close()
+        """Its headers are late: close the connection, telling a client that began a request."""
+        message = f"request headers not received within {self.header_timeout_s:g} s"
+        self._refuse(error_response(408, b"Request Timeout", message))
+
+    def evict(self) -> None:
+        """Too many connections are pending and this one has waited longest: close it."""
+        message = "too many connections are sending requests; retry shortly"
+        self._refuse(error_response(503, b"Service Unavailable", message))
+
+    def _refuse_headers_too_large(self) -> None:
+        self.pending.unwatch(self)
+        message = f"request line and headers exceed {self.max_header_bytes} bytes"
+        self._refuse(error_response(431, b"Request Header Fields Too Large", message))
 
     def _refuse(self, response: bytes) -> None:
-        """Answer and close (only close, while a response to an earlier request is under way)."""
+        """Close the connection, answering first if a request has begun and no response to an
+        earlier one is under way."""
+        began = self.awaiting_headers and self.header_bytes + self.read_bytes > 0
         self.awaiting_headers = False
+        self.refused = True
         if self.transport.is_closing():
             return
-        if self._between_requests():
+        if began and self._between_requests():
             self.transport.write(response)
         self.transport.close()

@@ -41,11 +41,11 @@ class DeadlineSweep:
     def unwatch(self, entry: Watched) -> None:
         self._entries.pop(entry, None)
 
-    def expire_oldest(self) -> None:
-        """Drop and expire the entry watched the longest (to make room)."""
+    def pop_oldest(self) -> Watched:
+        """Stop watching the entry watched the longest, and return it."""
         oldest = next(iter(self._entries))
         del self._entries[oldest]
-        oldest.expire()
+        return oldest
 
     def _sweep(self) -> None:
         now = self.loop.time()
