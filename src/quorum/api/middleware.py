@@ -146,9 +146,26 @@ class ReadBodyFirst:
         assert task is not None
         arrival = _Arrival(task, self.sweep.loop.time(), self)
         chunks: list[bytes] = []
+        refusal: tuple[int, str] | None = None
         self.sweep.watch(arrival)
         try:
-            refusal = await self._receive_all(receive, chunks, arrival)
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    self.buffered -= arrival.received
+                    return None  # the client left
+                chunk = message.get("body", b"")
+                if arrival.received + len(chunk) > self.max_bytes:
+                    refusal = 413, self._too_large()
+                    break
+                if self.buffered + len(chunk) > self.buffer_bytes:
+                    refusal = 503, "the server is receiving too many request bodies; retry shortly"
+                    break
+                arrival.received += len(chunk)
+                self.buffered += len(chunk)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         except asyncio.CancelledError:
             if not arrival.expired or task.uncancel() > 0:
                 self.buffered -= arrival.received
@@ -162,33 +179,11 @@ class ReadBodyFirst:
             )
         finally:
             self.sweep.unwatch(arrival)
-        if refusal is None:
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        # Refused: answered out of the sweep's watch, so that a deadline cannot cut the answer.
         self.buffered -= arrival.received
-        if refusal:
-            status, error = refusal
-            await _send_json(send, status, {"status_code": status, "error": error}, close=True)
+        status, error = refusal
+        await _send_json(send, status, {"status_code": status, "error": error}, close=True)
         return None
-
-    async def _receive_all(
-        self, receive: Receive, chunks: list[bytes], arrival: _Arrival
-    ) -> tuple[int, str] | tuple[()] | None:
-        """Receive the body into ``chunks``: None once whole, else why not (empty: the client
-        left); ``arrival.received`` counts what ``buffered`` holds."""
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return ()
-            chunk = message.get("body", b"")
-            if arrival.received + len(chunk) > self.max_bytes:
-                return 413, self._too_large()
-            if self.buffered + len(chunk) > self.buffer_bytes:
-                return 503, "the server is receiving too many request bodies; retry shortly"
-            arrival.received += len(chunk)
-            self.buffered += len(chunk)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return None
 
     def _too_large(self) -> str:
         return f"request body exceeds {self.max_bytes} bytes"
