@@ -7,6 +7,8 @@ closes every stalled connection by itself, within its deadline for that phase an
 Deadlines are set short here through settings so that a row takes seconds.
 """
 
+import asyncio
+import json
 import socket
 import threading
 import time
@@ -18,6 +20,7 @@ import httpx
 import pytest
 
 from quorum.accounts import service as accounts
+from quorum.api.middleware import ReadBodyFirst
 from quorum.db import transaction
 from quorum.tasks import service as tasks
 from quorum.tasks.schemas import ProjectCreate
@@ -299,3 +302,52 @@ def test_past_the_pending_cap_the_longest_waiting_connections_are_closed(
             assert stalled.still_open(stalled.sockets[cap:]) >= opened - cap - 2
         finally:
             stalled.close()
+
+
+def test_bodies_past_the_process_buffer_are_refused_until_others_are_done() -> None:
+    """Unit test of the body reader's memory cap: while one request's half-sent body is held,
+    another that would pass the cap is refused with 503, and the first is served whole."""
+    served: list[bytes] = []
+
+    async def app(scope, receive, send) -> None:
+        served.append((await receive())["body"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    reader = ReadBodyFirst(
+        app, max_bytes=100, timeout_s=5, grace_s=5, min_bytes_per_s=1, buffer_bytes=10
+    )
+    scope = {"type": "http", "headers": [(b"content-length", b"10")]}
+
+    async def request(parts: list[bytes], rest_sent: asyncio.Event | None) -> list[dict]:
+        replies: list[dict] = []
+
+        async def receive() -> dict:
+            part = parts.pop(0)
+            if not parts and rest_sent is not None:
+                await rest_sent.wait()
+            return {"type": "http.request", "body": part, "more_body": bool(parts)}
+
+        async def send(message: dict) -> None:
+            replies.append(message)
+
+        await reader(scope, receive, send)
+        return replies
+
+    async def scenario() -> tuple[list[dict], list[dict]]:
+        rest_sent = asyncio.Event()
+        first = asyncio.create_task(request([b"123456", b"7890"], rest_sent))
+        await asyncio.sleep(0.01)  # the first holds 6 bytes, waiting for the rest
+        second = await request([b"abcdef", b"ghij"], None)
+        rest_sent.set()
+        return await first, second
+
+    first, second = asyncio.run(scenario())
+    assert [first[0]["status"], second[0]["status"]] == [200, 503]
+    assert (b"connection", b"close") in second[0]["headers"]
+    assert json.loads(second[1]["body"]) == {
+        "status_code": 503,
+        "error": "the server is receiving too many request bodies; retry shortly",
+    }
+    assert served == [b"1234567890"]
+    assert reader.buffered == 0
