@@ -111,6 +111,12 @@ ATTACKS = {
     "keeps the connection after a response, silent": Attack(
         b"GET /healthz HTTP/1.1\r\nHost: quorum\r\n\r\n", KEEP_ALIVE_S, b"HTTP/1.1 200"
     ),
+    "a complete request, then the next one's headers, one every half second": Attack(
+        b"GET /healthz HTTP/1.1\r\nHost: quorum\r\n\r\nGET /healthz HTTP/1.1\r\n",
+        HEADER_TIMEOUT_S,
+        b"HTTP/1.1 200",
+        b"X-Slow: loris\r\n",
+    ),
     "a complete request, then half of the next one": Attack(
         b"GET /healthz HTTP/1.1\r\nHost: quorum\r\n\r\nGET /hea",
         HEADER_TIMEOUT_S,

@@ -135,7 +135,8 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
             super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        self.pending.unwatch(self)  # answered before its body was read (413, say)
+        if not self.awaiting_headers:  # else it is the next request's headers that are due
+            self.pending.unwatch(self)  # answered before its body was read (413, say)
         super().on_response_complete()
 
     # Watched, by the loop's sweep
