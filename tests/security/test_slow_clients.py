@@ -33,8 +33,8 @@ pytestmark = pytest.mark.slow
 
 STALLED = 100
 HEADER_TIMEOUT_S = 3.0
-BODY_GRACE_S = 2.0
-BODY_TIMEOUT_S = 4.0
+BODY_GRACE_S = 3.0
+BODY_TIMEOUT_S = 5.0
 BODY_MIN_RATE = 50  # bytes per second
 KEEP_ALIVE_S = 2.0  # under uvicorn's default of 5 s
 # The sweep that keeps deadlines runs every 0.25 s; the rest is for a shared, loaded machine.
