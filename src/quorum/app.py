@@ -19,7 +19,7 @@ from quorum.accounts.router import router as keys_router
 from quorum.accounts.router import staff_router as accounts_staff_router
 from quorum.api.blobfiles import InertBlobFiles
 from quorum.api.errors import install_error_handlers
-from quorum.api.middleware import BodySizeLimit, ConcurrencyLimit, RawPathSegments
+from quorum.api.middleware import ConcurrencyLimit, RawPathSegments, ReadBodyFirst
 from quorum.api.ratelimit import check_rate, login_limiters, request_limiter
 from quorum.assist.jobs import ActiveLearningTrainer
 from quorum.assist.router import learning_router as assist_learning_router
@@ -212,8 +212,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(DispatchHotPath, router=dispatch_worker_router)  # type: ignore[arg-type]
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.requests_in_flight)
+    # Outside the request slots: a request takes one only once its body has arrived.
+    app.add_middleware(
+        ReadBodyFirst,  # type: ignore[arg-type]
+        max_bytes=settings.max_body_bytes,
+        timeout_s=settings.body_timeout_seconds,
+        grace_s=settings.body_grace_seconds,
+        min_bytes_per_s=settings.body_min_bytes_per_second,
+        buffer_bytes=settings.body_buffer_bytes,
+    )
     app.add_middleware(RequestContext)
     app.add_middleware(RawPathSegments)
     return app

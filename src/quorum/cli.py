@@ -46,6 +46,7 @@ def _run_server(host: str, port: int, workers: int) -> None:
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker process writes its request metrics here; /metrics adds them all up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="quorum-metrics-")
+    settings = get_settings()
     # Several worker processes take turns accepting connections (quorum.ops.accept).
     with uvicorn_loop(workers) as loop:
         uvicorn.run(
@@ -55,8 +56,12 @@ def _run_server(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             loop=loop,
+            # httptools, with deadlines on requests still arriving (quorum.ops.connections).
+            http="quorum.ops.connections:DeadlineHttpProtocol",
+            ws="none",
+            timeout_keep_alive=settings.keep_alive_seconds,
             log_level="warning",
-            log_config=log_config(get_settings().log_level),
+            log_config=log_config(settings.log_level),
             timeout_graceful_shutdown=30,
         )
 

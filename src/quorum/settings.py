@@ -67,6 +67,36 @@ class Settings(BaseSettings):
     active_learning_seconds: float = Field(
         10, description="how often the active-learning trainer looks for due projects; 0: never"
     )
+    # Slow clients (security issue 17): every request must arrive in time, before it holds a slot.
+    header_timeout_seconds: float = Field(
+        10, gt=0, description="time a connection has to send a request's line and headers"
+    )
+    max_header_bytes: int = Field(
+        64 * 1024, gt=0, description="a request's line and headers, at most (431 past it)"
+    )
+    body_timeout_seconds: float = Field(
+        60, gt=0, description="time a request has to send its whole body, from its headers on"
+    )
+    body_grace_seconds: float = Field(
+        5, ge=0, description="time before a body's minimum rate is enforced (slow starts)"
+    )
+    body_min_bytes_per_second: float = Field(
+        1024, ge=0, description="a body slower than this on average (after the grace) is a 408"
+    )
+    body_buffer_bytes: int = Field(
+        256 * 1024 * 1024,
+        gt=0,
+        description="bodies held by requests in progress, per process (>= max_body_bytes); "
+        "past it new ones are 503",
+    )
+    pending_connections: int = Field(
+        1000,
+        ge=1,
+        description="connections still sending a request, per process; past it the oldest closes",
+    )
+    keep_alive_seconds: float = Field(
+        5, gt=0, description="idle time between requests before a connection is closed"
+    )
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "Settings":
