@@ -342,7 +342,7 @@ def test_import_through_the_sdk_reports_the_row(server, sessions, tenant, row, r
 
 
 @pytest.mark.parametrize(("row", "raw", "fragment"), PAYLOADS, ids=[p[0] for p in PAYLOADS])
-def test_cli_import_of_jsonl_reports_the_row(cli, tenant, tmp_path, row, raw, fragment):  # noqa: F811
+def test_cli_import_of_jsonl_reports_the_row(cli, tenant, tmp_path, row, raw, fragment):
     create_project(tenant.client, "categorization", "shapes")
     good = json.dumps({"unique_id": "good", **TASK_PARAMS["categorization"]})
     source = tmp_path / "rows.jsonl"
