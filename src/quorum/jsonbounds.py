@@ -174,7 +174,7 @@ def json_bound_problem(value: Any, limits: JsonLimits) -> tuple[Loc, str] | None
         elif node is None or kind is bool:
             size += 5
         elif isinstance(node, BaseModel):
-            continue  # a model built in code (a consolidation's shapes) was bounded when made
+            continue  # built by code (a consolidated answer), from parts validated already
         else:
             return _at(path), f"not a JSON value ({kind.__name__})"
         if size > limits.max_bytes:
