@@ -20,7 +20,7 @@ from quorum.accounts.router import staff_router as accounts_staff_router
 from quorum.api.blobfiles import InertBlobFiles
 from quorum.api.errors import install_error_handlers
 from quorum.api.middleware import ConcurrencyLimit, RawPathSegments, ReadBodyFirst
-from quorum.api.ratelimit import check_rate, login_limiters, request_limiter
+from quorum.api.ratelimit import login_limiters, request_limiter
 from quorum.assist.jobs import ActiveLearningTrainer
 from quorum.assist.router import learning_router as assist_learning_router
 from quorum.assist.router import router as assist_router
@@ -32,6 +32,7 @@ from quorum.callbacks.jobs import CallbackSender
 from quorum.callbacks.router import router as callbacks_router
 from quorum.db import create_db_engine, session_factory
 from quorum.db.migrate import is_current
+from quorum.dispatch import policy as dispatch_policy
 from quorum.dispatch.hotpath import DispatchHotPath
 from quorum.dispatch.jobs import LeaseSweeper
 from quorum.dispatch.rounds import DispatchRounds
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = request_limiter(settings, engine)
     app.state.login_limiters = login_limiters(settings, engine)
     app.state.dispatch_rounds = DispatchRounds(
-        sessions, admit=lambda worker_id: check_rate(app.state.rate_limiter, f"worker:{worker_id}")
+        sessions, admit=lambda worker_id: dispatch_policy.admit(app.state.rate_limiter, worker_id)
     )
     app.state.work_metrics = CollectorRegistry()
     app.state.work_metrics.register(DatabaseGauges(engine))

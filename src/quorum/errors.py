@@ -40,6 +40,10 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+
+
 class TooManyRequests(DomainError):
     status_code = 429
 

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     )
     export_max_attempts: int = Field(3, description="runs of an export job before it fails")
     max_live_leases_per_worker: int = Field(
-        10, description="live leases one worker may hold at once (worker API); 0: no limit"
+        10, description="live leases one worker may hold at once, on the API and pages; 0: no limit"
     )
     quality_refit_seconds: float = Field(
         5.0, description="how often to re-fit Dawid-Skene where tasks completed; 0 turns it off"

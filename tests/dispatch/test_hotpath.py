@@ -23,7 +23,7 @@ def _count(server, method: str, route: str, status: str) -> float:
         (b'{"project_id": 5}', "application/json", "project_id"),
         (b'{"project_id": null, "extra": 1}', "application/json", "extra"),
         (b'{"project_id": ', "application/json", "JSON"),
-        (b"project_id=x", "application/x-www-form-urlencoded", "body"),
+        (b'{"project_id": ', "application/vnd.quorum+json; charset=utf-8", "JSON"),
     ],
 )
 def test_a_bad_next_body_gets_the_api_s_400(make_worker, tenant, body, content_type, error):

@@ -133,7 +133,7 @@ class ReadBodyFirst:
             if body is None:
                 return
             held = len(body)
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
         finally:
             self.buffered -= held
 
@@ -189,7 +189,7 @@ class ReadBodyFirst:
         return f"request body exceeds {self.max_bytes} bytes"
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """The request's body as one message, then the connection's own messages (a disconnect)."""
     sent = False
 

@@ -7,9 +7,12 @@ work, against about 40 us for the HTTP server itself: with canned dispatch answe
 process spent 0.55-0.69 ms of CPU per next + submit cycle, and 0.32-0.34 ms with this path in
 front (our own middleware still applies: request id, access log, metrics, limits).
 
-This path serves a request only when it is exactly what the endpoints expect: a JSON body that
-validates. Anything else (a bad or missing body, another content type) goes on to the FastAPI
-routes, which stay the documented endpoints and answer bad input as every endpoint does.
+This path serves a request only when its body validates as the endpoint's model; a bad or
+missing body goes on to the FastAPI routes, which stay the documented endpoints and answer bad
+input as every endpoint does. A valid body then meets the routes' own checks
+(``dispatch.policy``: credentials, CSRF for the session cookie, a JSON content type; the rate
+and the lease cap in the dispatch round), in the routes' order, so that a refusal here is the
+one the route would give.
 """
 
 from typing import TypeVar
@@ -19,10 +22,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from quorum.api.deps import worker_secret
 from quorum.api.errors import domain_error_response
+from quorum.api.middleware import replay_body
+from quorum.dispatch import policy
 from quorum.dispatch.schemas import AssignmentRead, NextTaskRequest, SubmitRequest, SubmitResult
 from quorum.errors import DomainError
 
@@ -59,65 +63,54 @@ class DispatchHotPath:
             body = await request.body()
         except ClientDisconnect:  # gone, or refused by the body size limit, which answered
             return
-        data = _valid_body(request, body, SubmitRequest if submitted else NextTaskRequest)
+        data = _valid_body(body, SubmitRequest if submitted else NextTaskRequest)
         if data is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         scope["route"] = self.submit_route if submitted else self.next_route
         try:
+            # The route's dependency; it decodes a valid body before, so it refuses the same.
+            secret = policy.api_worker_secret_with_json(request)
             if submitted:
-                response = await serve_submit(request, submitted["assignment_id"], data)
+                response = await serve_submit(request, secret, submitted["assignment_id"], data)
             else:
-                response = await serve_next(request, data)
+                response = await serve_next(request, secret, data)
         except DomainError as error:
             response = domain_error_response(error)
         await response(scope, receive, send)
 
 
-def _valid_body(request: Request, body: bytes, model: type[Body]) -> Body | None:
+def _valid_body(body: bytes, model: type[Body]) -> Body | None:
     """The body as the endpoint's model; None when FastAPI should answer it (its error)."""
-    content_type = request.headers.get("content-type", _JSON).split(";")[0].strip().lower()
-    if content_type != _JSON and not content_type.endswith("+json"):
-        return None
     try:
         return model.model_validate_json(body)
     except ValidationError:
         return None
 
 
-async def serve_next(request: Request, data: NextTaskRequest) -> Response:
-    """Lease the worker the next task: 200 with it, or 204 when there is none."""
+async def serve_next(request: Request, secret: str, data: NextTaskRequest) -> Response:
+    """Lease the worker whose session ``secret`` is the next task: 200 with it, or 204 when
+    there is none."""
     assignment = await request.app.state.dispatch_rounds.next_task(
-        worker_secret(request),
+        secret,
         project_id=data.project_id,
-        max_live_leases=request.app.state.settings.max_live_leases_per_worker,
+        max_live_leases=policy.lease_cap(request.app.state.settings),
     )
     if assignment is None:
         return Response(status_code=204)
     return _json(AssignmentRead.__pydantic_serializer__.to_json(assignment))
 
 
-async def serve_submit(request: Request, assignment_id: str, data: SubmitRequest) -> Response:
-    """Submit the worker's response; the reply means it is stored."""
+async def serve_submit(
+    request: Request, secret: str, assignment_id: str, data: SubmitRequest
+) -> Response:
+    """Submit the response of the worker whose session ``secret`` is; the reply means it is
+    stored."""
     result = await request.app.state.dispatch_rounds.submit(
-        worker_secret(request), assignment_id=assignment_id, response=data.response
+        secret, assignment_id=assignment_id, response=data.response
     )
     return _json(SubmitResult.__pydantic_serializer__.to_json(result))
 
 
 def _json(content: bytes) -> Response:
     return Response(content, media_type=_JSON)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """The request's messages again, for the app after this path read the body."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay

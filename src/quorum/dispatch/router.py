@@ -2,15 +2,17 @@
 pause their pool's workers, platform operators the public pool's.
 
 Next and submit are served by ``dispatch.hotpath`` in front of the routes whenever their body is
-valid; these routes document them and answer the requests it passes on."""
+valid; these routes document them and answer the requests it passes on. Every action of a worker
+makes the checks of ``dispatch.policy`` (a session cookie needs its CSRF token, a body must be
+JSON), as the fast path and the workbench's pages do."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from quorum.accounts.schemas import Caller, StaffCaller
 from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff
-from quorum.dispatch import hotpath, service
+from quorum.dispatch import hotpath, policy, service
 from quorum.dispatch.schemas import (
     AssignmentPage,
     AssignmentRead,
@@ -29,6 +31,8 @@ staff_router = APIRouter(prefix="/v1/staff", tags=["platform staff"])
 # Pausing or banning a worker is workforce management.
 WorkforceManager = Annotated[Caller, authorize(workforce_policy.manage_workforce)]
 PoolManager = Annotated[StaffCaller, authorize_staff(workforce_policy.manage_public_pool)]
+# The worker's session token, once the request passed the checks of an action with a body.
+WorkerSecretWithJson = Annotated[str, Depends(policy.api_worker_secret_with_json)]
 
 
 @worker_router.post(
@@ -36,19 +40,27 @@ PoolManager = Annotated[StaffCaller, authorize_staff(workforce_policy.manage_pub
     response_model=AssignmentRead,
     responses={204: {"description": "No task is available for you right now"}},
 )
-async def next_task(data: NextTaskRequest, request: Request) -> Response:
+async def next_task(
+    secret: WorkerSecretWithJson, data: NextTaskRequest, request: Request
+) -> Response:
     """Lease the next task (optionally of one project); 204 when there is nothing to do, 429
     when the worker already holds the most live leases allowed."""
-    return await hotpath.serve_next(request, data)
+    return await hotpath.serve_next(request, secret, data)
 
 
 @worker_router.post("/assignments/{assignment_id}/submit", response_model=SubmitResult)
-async def submit(assignment_id: str, data: SubmitRequest, request: Request) -> Response:
+async def submit(
+    secret: WorkerSecretWithJson, assignment_id: str, data: SubmitRequest, request: Request
+) -> Response:
     """Submit a response, validated by the task type; the reply means it is stored."""
-    return await hotpath.serve_submit(request, assignment_id, data)
+    return await hotpath.serve_submit(request, secret, assignment_id, data)
 
 
-@worker_router.post("/assignments/{assignment_id}/skip", response_model=AssignmentRead)
+@worker_router.post(
+    "/assignments/{assignment_id}/skip",
+    response_model=AssignmentRead,
+    dependencies=[Depends(policy.api_worker_secret_with_json)],
+)
 def skip(
     assignment_id: str, data: SkipRequest, worker: WorkerDep, db: SessionDep
 ) -> AssignmentRead:
@@ -63,7 +75,11 @@ def skip(
     )
 
 
-@worker_router.post("/assignments/{assignment_id}/release", response_model=AssignmentRead)
+@worker_router.post(
+    "/assignments/{assignment_id}/release",
+    response_model=AssignmentRead,
+    dependencies=[Depends(policy.api_worker_secret)],
+)
 def release(assignment_id: str, worker: WorkerDep, db: SessionDep) -> AssignmentRead:
     """Give a task back unfinished so that another worker can take it."""
     return service.release(db, worker_id=worker.id, assignment_id=assignment_id)

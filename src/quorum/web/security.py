@@ -91,20 +91,32 @@ def renew_csrf(request: Request) -> None:
     request.state.csrf_nonce = secrets.token_urlsafe(24)
 
 
+def csrf_refused() -> Forbidden:
+    return Forbidden("the form expired or came from another site; reload the page and retry")
+
+
+def csrf_matches(request: Request, sent: str | None) -> bool:
+    """Whether ``sent`` is the token of this request's CSRF cookie. Compared as bytes: a header
+    or form field may carry any character, which ``compare_digest`` refuses to compare as text."""
+    nonce = request.cookies.get(CSRF_COOKIE)
+    if not nonce or not sent:
+        return False
+    expected = _mac(_settings(request).secret_key, "csrf", nonce)
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode())
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse an unsafe request whose token does not match its CSRF cookie."""
     if request.method in SAFE_METHODS:
         return
-    nonce = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    expected = _mac(_settings(request).secret_key, "csrf", nonce) if nonce else None
-    if not expected or not sent or not hmac.compare_digest(sent, expected):
-        raise Forbidden("the form expired or came from another site; reload the page and retry")
+    if not csrf_matches(request, sent):
+        raise csrf_refused()
 
 
 def finish_page(request: Request, response: Response) -> Response:

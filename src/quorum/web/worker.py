@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from quorum.api.deps import WORKER_SESSION_COOKIE, SessionDep
+from quorum.dispatch import policy
 from quorum.dispatch import service as dispatch
 from quorum.dispatch.schemas import AssignmentRead, SubmitResult
 from quorum.errors import DomainError, Unauthorized
@@ -40,6 +41,31 @@ def page_worker(request: Request, db: SessionDep) -> WorkerIdentity:
 
 
 PageWorker = Annotated[WorkerIdentity, Depends(page_worker)]
+
+
+def acting_worker(request: Request, worker: PageWorker) -> WorkerIdentity:
+    """The signed-in worker of a workbench action (lease, submit, skip), counted against the
+    per-worker rate limit as on the API (``dispatch.policy``)."""
+    policy.admit(request.app.state.rate_limiter, worker.id)
+    return worker
+
+
+# The workbench's actions: the router's CSRF check, then a JSON body, then the worker and the rate
+# (the API's order); the lease cap is applied where a task is leased (``lease_next``).
+ActingWorker = Annotated[WorkerIdentity, Depends(acting_worker)]
+JSON_BODY = [Depends(policy.require_json)]
+
+
+def lease_next(
+    request: Request, db: SessionDep, *, worker: WorkerIdentity, project_id: str
+) -> AssignmentRead | None:
+    """``dispatch.next_task`` under the live-lease cap every door applies."""
+    return dispatch.next_task(
+        db,
+        worker=worker,
+        project_id=project_id,
+        max_live_leases=policy.lease_cap(request.app.state.settings),
+    )
 
 
 def presented_order(assignment_id: str, count: int) -> list[int]:
@@ -131,18 +157,21 @@ def start_working(
     project_id: str, request: Request, worker: PageWorker, db: SessionDep
 ) -> Response:
     """Resume my live lease on the project, or lease its next task; then open the workbench."""
-    assignment = dispatch.current_assignment(
-        db, worker_id=worker.id, project_id=project_id
-    ) or dispatch.next_task(db, worker=worker, project_id=project_id)
+    assignment = dispatch.current_assignment(db, worker_id=worker.id, project_id=project_id)
+    if assignment is None:
+        policy.admit(request.app.state.rate_limiter, worker.id)
+        assignment = lease_next(request, db, worker=worker, project_id=project_id)
     if assignment is None:
         return render(request, "worker/no_task.html", project_id=project_id)
     return RedirectResponse(f"/work/assignments/{assignment.assignment_id}", status_code=303)
 
 
-@router.post("/work/projects/{project_id}/next")
-def next_assignment(project_id: str, worker: PageWorker, db: SessionDep) -> dict[str, Any]:
+@router.post("/work/projects/{project_id}/next", dependencies=JSON_BODY)
+def next_assignment(
+    project_id: str, request: Request, worker: ActingWorker, db: SessionDep
+) -> dict[str, Any]:
     """The workbench asks for the next task after a submit or skip (JSON)."""
-    assignment = dispatch.next_task(db, worker=worker, project_id=project_id)
+    assignment = lease_next(request, db, worker=worker, project_id=project_id)
     if assignment is None:
         return {"assignment_id": None}
     return {"assignment_id": assignment.assignment_id}
@@ -172,17 +201,19 @@ class SkipForm(BaseModel):
     broken: bool = False
 
 
-@router.post("/work/assignments/{assignment_id}/submit")
+@router.post("/work/assignments/{assignment_id}/submit", dependencies=JSON_BODY)
 def submit(
-    assignment_id: str, data: SubmitForm, worker: PageWorker, db: SessionDep
+    assignment_id: str, data: SubmitForm, worker: ActingWorker, db: SessionDep
 ) -> SubmitResult:
     return dispatch.submit(
         db, worker_id=worker.id, assignment_id=assignment_id, response=data.response
     )
 
 
-@router.post("/work/assignments/{assignment_id}/skip")
-def skip(assignment_id: str, data: SkipForm, worker: PageWorker, db: SessionDep) -> dict[str, str]:
+@router.post("/work/assignments/{assignment_id}/skip", dependencies=JSON_BODY)
+def skip(
+    assignment_id: str, data: SkipForm, worker: ActingWorker, db: SessionDep
+) -> dict[str, str]:
     skipped = dispatch.skip(
         db,
         worker_id=worker.id,
