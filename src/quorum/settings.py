@@ -2,17 +2,29 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".quorum"
+# The secret key of a fresh checkout: public, so whoever knows it forges sessions and CSRF tokens.
+DEFAULT_SECRET_KEY = "development-only-secret"
+# Where the public secret is tolerated: ``quorum demo`` on one's own machine, and the test suite.
+ENVS_ALLOWING_DEFAULT_SECRET = frozenset({"demo", "test"})
+
+
+class InsecureSecretKey(ValueError):
+    """The server would sign sessions with a secret everybody knows."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUORUM_", extra="ignore")
 
-    env: str = Field("development", description="development or production")
+    env: Literal["development", "production", "demo", "test"] = Field(
+        "development",
+        description="production, development, demo (set by quorum demo) or test (the test suite)",
+    )
     home: Path = DEFAULT_HOME
     database_url: str = ""
     db_pool_size: int = 10
@@ -33,7 +45,9 @@ class Settings(BaseSettings):
         "", description="when set, /metrics needs 'Authorization: Bearer <token>'"
     )
     public_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "development-only-secret"
+    secret_key: str = Field(
+        DEFAULT_SECRET_KEY, description="signs sessions and CSRF tokens; set it to serve"
+    )
     callback_allow_private: bool = Field(
         False, description="let callbacks reach private, loopback and link-local addresses"
     )
@@ -62,6 +76,10 @@ class Settings(BaseSettings):
     active_learning_seconds: float = Field(
         10, description="how often the active-learning trainer looks for due projects; 0: never"
     )
+    # Credentials (security issue 17)
+    login_window_seconds: float = Field(
+        60, gt=0, description="the window the login_attempts_* limits count in"
+    )
 
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> "Settings":
@@ -70,9 +88,21 @@ class Settings(BaseSettings):
             self.requests_in_flight = max(1, self.db_pool_size + self.db_max_overflow - 4)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'quorum.db'}"
-        if self.env == "production" and self.secret_key == "development-only-secret":
-            raise ValueError("QUORUM_SECRET_KEY must be set in production")
+        if self.env == "production":
+            self.refuse_default_secret()
         return self
+
+    def refuse_default_secret(self) -> None:
+        """Refuse to serve with the public default secret, except for the demo and tests.
+
+        Called by every server start (``create_app``); commands that sign nothing (``quorum org
+        create``, ``quorum migrate``) do not need a secret."""
+        if self.secret_key == DEFAULT_SECRET_KEY and self.env not in ENVS_ALLOWING_DEFAULT_SECRET:
+            raise InsecureSecretKey(
+                "QUORUM_SECRET_KEY is not set: set it to a long random string (for example the "
+                "output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) before "
+                "serving; only `quorum demo` and the tests run with the public default"
+            )
 
 
 @lru_cache
