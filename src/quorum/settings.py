@@ -12,6 +12,7 @@ DEFAULT_HOME = Path.home() / ".quorum"
 DEFAULT_SECRET_KEY = "development-only-secret"
 # Where the public secret is tolerated: ``quorum demo`` on one's own machine, and the test suite.
 ENVS_ALLOWING_DEFAULT_SECRET = frozenset({"demo", "test"})
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class InsecureSecretKey(ValueError):
@@ -82,26 +83,32 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _defaults_and_production_guard(self) -> "Settings":
+    def _defaults(self) -> "Settings":
         if self.requests_in_flight <= 0:
             # Background loops (callback sender, sweeper, trainers) keep a few connections.
             self.requests_in_flight = max(1, self.db_pool_size + self.db_max_overflow - 4)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'quorum.db'}"
-        if self.env == "production":
-            self.refuse_default_secret()
         return self
 
     def refuse_default_secret(self) -> None:
         """Refuse to serve with the public default secret, except for the demo and tests.
 
-        Called by every server start (``create_app``); commands that sign nothing (``quorum org
-        create``, ``quorum migrate``) do not need a secret."""
-        if self.secret_key == DEFAULT_SECRET_KEY and self.env not in ENVS_ALLOWING_DEFAULT_SECRET:
+        Called by every server start (``create_app``), whatever ``env`` says; commands that sign
+        nothing (``quorum org create``, ``quorum migrate``) do not need a secret."""
+        how = (
+            "set QUORUM_SECRET_KEY to a long random string (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+        if self.secret_key == DEFAULT_SECRET_KEY:
+            if self.env not in ENVS_ALLOWING_DEFAULT_SECRET:
+                raise InsecureSecretKey(
+                    f"QUORUM_SECRET_KEY is not set: {how}; only `quorum demo` and the tests run "
+                    "with the public default"
+                )
+        elif len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
             raise InsecureSecretKey(
-                "QUORUM_SECRET_KEY is not set: set it to a long random string (for example the "
-                "output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) before "
-                "serving; only `quorum demo` and the tests run with the public default"
+                f"QUORUM_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters: {how}"
             )
 
 
