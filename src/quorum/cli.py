@@ -4,6 +4,7 @@ Commands that create something print only its id or key on standard output, so s
 capture it; every other message goes to standard error.
 """
 
+import ipaddress
 import json
 import os
 import tempfile
@@ -61,6 +62,13 @@ def _run_server(host: str, port: int, workers: int) -> None:
         )
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _refuse_default_secret() -> None:
     """Stop with one line for the operator before serving with the public default secret."""
     try:
@@ -101,8 +109,11 @@ def demo(
     """Create a demo organization with a project of every task type, print its key, and serve."""
     from quorum.demo import seed_demo
 
-    # The demo runs on the public default secret unless one is set; the app is built from the
-    # environment (uvicorn's factory), so the environment says it is the demo.
+    # The demo runs on the public default secret unless one is set, on this machine only; the
+    # app is built from the environment (uvicorn's factory), so the environment says it is the
+    # demo.
+    if not seed_only and not _is_loopback(host):
+        _refuse_default_secret()
     os.environ["QUORUM_ENV"] = "demo"
     get_settings.cache_clear()
     engine = _engine()

@@ -540,12 +540,14 @@ def test_another_tenant_cannot_revoke_or_rotate_an_owner(
 
 
 # 6. The default secret key.
-def _serve(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess[str]:
+def _serve(
+    env: dict[str, str], tmp_path, command: tuple[str, ...] = ("serve",)
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("QUORUM_ENV", "QUORUM_SECRET_KEY")}
     base["QUORUM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'refused.db'}"
     try:
         return subprocess.run(
-            [sys.executable, "-m", "quorum", "serve", "--port", str(free_port())],
+            [sys.executable, "-m", "quorum", *command, "--port", str(free_port())],
             env={**base, **env},
             capture_output=True,
             text=True,
@@ -570,6 +572,16 @@ SECRET_ROWS = [
 @pytest.mark.parametrize("env", SECRET_ROWS, ids=str)
 def test_serve_refuses_the_default_or_a_weak_secret(env, tmp_path):
     refused = _serve(env, tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "QUORUM_SECRET_KEY" in lines[0], refused.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.org"])
+def test_a_demo_open_to_the_network_needs_a_secret(host, tmp_path):
+    """The demo's public secret is for one's own machine: on any other interface, anyone who can
+    reach it could forge its sessions."""
+    refused = _serve({}, tmp_path, command=("demo", "--host", host))
     assert refused.returncode == 2, refused.stderr
     lines = [line for line in refused.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "QUORUM_SECRET_KEY" in lines[0], refused.stderr
