@@ -72,8 +72,8 @@ MATRIX = [
         "member",
         True,
     ),
-    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{model_owner}/rotate", {}, "member", True),
-    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{model_owner}/revoke", None, "member", True),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/rotate", {}, "member", True),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/revoke", None, "member", True),
 ]
 # Callers: every role with a full key, and an admin whose key is read-only.
 CALLERS = [(role, "full") for role in ROLES] + [("admin", "read")]
@@ -116,7 +116,7 @@ def organization(make_tenant, server):
         "batch": "batch",
         "task_id": task["task_id"],
         "campaign": "arena",
-        "model_owner": model_owner["id"],
+        "owner_id": model_owner["id"],
         "export_id": export["id"],
     }
     yield clients, {**ids, "spare_key": spare["id"]}

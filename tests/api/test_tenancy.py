@@ -36,8 +36,8 @@ ADDRESSED = [
     ("POST", "/v1/evaluation/campaigns/{campaign}/gold", {"gold": [GOLD]}),
     ("GET", "/v1/evaluation/campaigns/{campaign}/gold", None),
     ("POST", "/v1/evaluation/campaigns/{campaign}/owners", {"name": "spy"}),
-    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{model_owner}/revoke", None),
-    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{model_owner}/rotate", {}),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/revoke", None),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/rotate", {}),
     ("GET", "/v1/evaluation/campaigns/{campaign}/prompt-issues", None),
     ("POST", "/v1/evaluation/campaigns/{campaign}/comparisons", {"comparisons": 1}),
     ("GET", "/v1/evaluation/campaigns/{campaign}/leaderboard", None),
@@ -94,7 +94,7 @@ def victim(make_tenant):
         "task_id": task["task_id"],
         "key_id": key["id"],
         "campaign": "secret-campaign",
-        "model_owner": model_owner["id"],
+        "owner_id": model_owner["id"],
     }
     owner.task = task
     return owner
