@@ -39,8 +39,12 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(0, description="per API key and worker; 0: unlimited")
     rate_limit_burst: float = 50
     redis_url: str = Field("", description="share rate limits through Redis, not the database")
-    login_attempts_per_minute: int = Field(10, description="per worker account")
-    login_attempts_per_address_per_minute: int = Field(100, description="per client address")
+    login_attempts_per_minute: int = Field(
+        10, description="per account (worker, staff, customer key), per login window"
+    )
+    login_attempts_per_address_per_minute: int = Field(
+        100, description="per client address, all login surfaces together, per login window"
+    )
     log_level: str = Field("info", description="level of the JSON logs on standard output")
     metrics_token: str = Field(
         "", description="when set, /metrics needs 'Authorization: Bearer <token>'"
