@@ -35,6 +35,9 @@ from quorum.db.session import normalize_url
 from quorum.settings import Settings, get_settings
 
 POSTGRES_URL = os.environ.get("QUORUM_TEST_DATABASE_URL")
+# Servers refuse the public default secret key outside the demo and tests; this is the tests.
+# Settings built here and `quorum serve` subprocesses (which inherit the environment) see it.
+os.environ["QUORUM_ENV"] = "test"
 
 
 def create_postgres_database() -> str:

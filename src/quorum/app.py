@@ -69,8 +69,10 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for these settings (the database is expected to be migrated)."""
+    """Build the app for these settings (the database is expected to be migrated); refuses the
+    public default secret key outside the demo and tests."""
     settings = settings or get_settings()
+    settings.refuse_default_secret()
     engine = create_db_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

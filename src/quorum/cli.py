@@ -4,6 +4,7 @@ Commands that create something print only its id or key on standard output, so s
 capture it; every other message goes to standard error.
 """
 
+import ipaddress
 import json
 import os
 import tempfile
@@ -18,7 +19,7 @@ from quorum.accounts.schemas import Role
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.errors import DomainError
-from quorum.settings import get_settings
+from quorum.settings import InsecureSecretKey, get_settings
 
 app = typer.Typer(help="Quorum: open-source data labeling.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
@@ -66,6 +67,22 @@ def _run_server(host: str, port: int, workers: int) -> None:
         )
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_default_secret() -> None:
+    """Stop with one line for the operator before serving with the public default secret."""
+    try:
+        get_settings().refuse_default_secret()
+    except InsecureSecretKey as exc:
+        err.print(f"[red]refusing to serve:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the newest."""
@@ -80,6 +97,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes.", min=1)] = 1,
 ) -> None:
     """Migrate the database, then serve the API (and pages) with N worker processes."""
+    _refuse_default_secret()
     upgrade(_engine())
     err.print(f"Quorum on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     _run_server(host, port, workers)
@@ -96,6 +114,13 @@ def demo(
     """Create a demo organization with a project of every task type, print its key, and serve."""
     from quorum.demo import seed_demo
 
+    # The demo runs on the public default secret unless one is set, on this machine only; the
+    # app is built from the environment (uvicorn's factory), so the environment says it is the
+    # demo.
+    if not seed_only and not _is_loopback(host):
+        _refuse_default_secret()
+    os.environ["QUORUM_ENV"] = "demo"
+    get_settings.cache_clear()
     engine = _engine()
     upgrade(engine)
     base_url = f"http://{host}:{port}"

@@ -4,6 +4,7 @@ Every error body is ``{"status_code": N, "error": "<what was wrong>"}`` (Scale's
 official client reads), plus optional details such as the offending field.
 """
 
+import math
 from typing import Any
 
 
@@ -49,7 +50,8 @@ class TooManyRequests(DomainError):
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
-        self.headers = {"Retry-After": str(max(1, round(retry_after)))}
+        # Rounded up: a client that waits exactly this long must find the limit open again.
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
 
 
 def invalid_from_validation(exc: Exception, prefix: str = "", whole: str = "body") -> Invalid:

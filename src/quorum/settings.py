@@ -2,17 +2,30 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".quorum"
+# The secret key of a fresh checkout: public, so whoever knows it forges sessions and CSRF tokens.
+DEFAULT_SECRET_KEY = "development-only-secret"
+# Where the public secret is tolerated: ``quorum demo`` on one's own machine, and the test suite.
+ENVS_ALLOWING_DEFAULT_SECRET = frozenset({"demo", "test"})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class InsecureSecretKey(ValueError):
+    """The server would sign sessions with a secret everybody knows."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUORUM_", extra="ignore")
 
-    env: str = Field("development", description="development or production")
+    env: Literal["development", "production", "demo", "test"] = Field(
+        "development",
+        description="production, development, demo (set by quorum demo) or test (the test suite)",
+    )
     home: Path = DEFAULT_HOME
     database_url: str = ""
     db_pool_size: int = 10
@@ -26,14 +39,20 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(0, description="per API key and worker; 0: unlimited")
     rate_limit_burst: float = 50
     redis_url: str = Field("", description="share rate limits through Redis, not the database")
-    login_attempts_per_minute: int = Field(10, description="per worker account")
-    login_attempts_per_address_per_minute: int = Field(100, description="per client address")
+    login_attempts_per_minute: int = Field(
+        10, description="per account (worker, staff, customer key), per login window"
+    )
+    login_attempts_per_address_per_minute: int = Field(
+        100, description="per client address, all login surfaces together, per login window"
+    )
     log_level: str = Field("info", description="level of the JSON logs on standard output")
     metrics_token: str = Field(
         "", description="when set, /metrics needs 'Authorization: Bearer <token>'"
     )
     public_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "development-only-secret"
+    secret_key: str = Field(
+        DEFAULT_SECRET_KEY, description="signs sessions and CSRF tokens; set it to serve"
+    )
     outbound_allowed_networks: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="networks that are not public which the server may still reach for "
@@ -97,17 +116,39 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = Field(
         5, gt=0, description="idle time between requests before a connection is closed"
     )
+    # Credentials (security issue 17)
+    login_window_seconds: float = Field(
+        60, gt=0, description="the window the login_attempts_* limits count in"
+    )
 
     @model_validator(mode="after")
-    def _defaults_and_production_guard(self) -> "Settings":
+    def _defaults(self) -> "Settings":
         if self.requests_in_flight <= 0:
             # Background loops (callback sender, sweeper, trainers) keep a few connections.
             self.requests_in_flight = max(1, self.db_pool_size + self.db_max_overflow - 4)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'quorum.db'}"
-        if self.env == "production" and self.secret_key == "development-only-secret":
-            raise ValueError("QUORUM_SECRET_KEY must be set in production")
         return self
+
+    def refuse_default_secret(self) -> None:
+        """Refuse to serve with the public default secret, except for the demo and tests.
+
+        Called by every server start (``create_app``), whatever ``env`` says; commands that sign
+        nothing (``quorum org create``, ``quorum migrate``) do not need a secret."""
+        how = (
+            "set QUORUM_SECRET_KEY to a long random string (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+        if self.secret_key == DEFAULT_SECRET_KEY:
+            if self.env not in ENVS_ALLOWING_DEFAULT_SECRET:
+                raise InsecureSecretKey(
+                    f"QUORUM_SECRET_KEY is not set: {how}; only `quorum demo` and the tests run "
+                    "with the public default"
+                )
+        elif len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise InsecureSecretKey(
+                f"QUORUM_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters: {how}"
+            )
 
 
 @lru_cache

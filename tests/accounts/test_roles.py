@@ -72,6 +72,8 @@ MATRIX = [
         "member",
         True,
     ),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/rotate", {}, "member", True),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/revoke", None, "member", True),
 ]
 # Callers: every role with a full key, and an admin whose key is read-only.
 CALLERS = [(role, "full") for role in ROLES] + [("admin", "read")]
@@ -99,6 +101,9 @@ def organization(make_tenant, server):
     with Client(owner.key, server.url) as sdk:
         assert sdk.wait_for_export(export["id"], timeout=30, poll_seconds=0.05).state == "succeeded"
     owner.client.post("/v1/evaluation/campaigns", json={"name": "arena", "categories": ["general"]})
+    model_owner = owner.client.post(
+        "/v1/evaluation/campaigns/arena/owners", json={"name": "lab"}
+    ).json()
     clients = {}
     for role, scope in CALLERS:
         made = owner.client.post("/v1/keys", json={"role": role, "scope": scope})
@@ -111,6 +116,7 @@ def organization(make_tenant, server):
         "batch": "batch",
         "task_id": task["task_id"],
         "campaign": "arena",
+        "owner_id": model_owner["id"],
         "export_id": export["id"],
     }
     yield clients, {**ids, "spare_key": spare["id"]}

@@ -36,6 +36,8 @@ ADDRESSED = [
     ("POST", "/v1/evaluation/campaigns/{campaign}/gold", {"gold": [GOLD]}),
     ("GET", "/v1/evaluation/campaigns/{campaign}/gold", None),
     ("POST", "/v1/evaluation/campaigns/{campaign}/owners", {"name": "spy"}),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/revoke", None),
+    ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/rotate", {}),
     ("GET", "/v1/evaluation/campaigns/{campaign}/prompt-issues", None),
     ("POST", "/v1/evaluation/campaigns/{campaign}/comparisons", {"comparisons": 1}),
     ("GET", "/v1/evaluation/campaigns/{campaign}/leaderboard", None),
@@ -82,6 +84,9 @@ def victim(make_tenant):
     export = owner.client.post("/v1/exports", json={"project": "secret-project", "format": "jsonl"})
     campaign = {"name": "secret-campaign", "categories": ["general"]}
     owner.campaign = owner.client.post("/v1/evaluation/campaigns", json=campaign).json()
+    model_owner = owner.client.post(
+        "/v1/evaluation/campaigns/secret-campaign/owners", json={"name": "lab"}
+    ).json()
     owner.ids = {
         "export_id": export.json()["id"],
         "project": "secret-project",
@@ -89,6 +94,7 @@ def victim(make_tenant):
         "task_id": task["task_id"],
         "key_id": key["id"],
         "campaign": "secret-campaign",
+        "owner_id": model_owner["id"],
     }
     owner.task = task
     return owner

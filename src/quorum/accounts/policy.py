@@ -11,6 +11,7 @@ did (``require_staff``). No API key, whatever its role, passes a staff check, an
 session passes an organization's.
 """
 
+from datetime import datetime
 from typing import get_args
 
 from quorum.accounts.models import ApiKey
@@ -45,11 +46,20 @@ def manage_keys(caller: Caller) -> None:
     require_write(caller)
 
 
-def create_key(caller: Caller, role: Role) -> None:
-    """A key can only mint keys up to its own role."""
+def create_key(caller: Caller, *, role: Role, expires_at: datetime | None) -> None:
+    """A key can only mint keys up to its own role that expire no later than itself, so no key
+    outlives or outranks the one that made it. A read-only key mints nothing (it cannot write)."""
     manage_keys(caller)
     if rank(role) > rank(caller.role):
-        raise Forbidden(f"a {caller.role} key cannot create a {role} key")
+        raise Forbidden(f"a {caller.role} key cannot create a {role} key", field="role")
+    limit = caller.key_expires_at
+    if limit is not None and (expires_at is None or expires_at > limit):
+        asked = "never expires" if expires_at is None else f"expires at {expires_at.isoformat()}"
+        raise Forbidden(
+            f"this API key expires at {limit.isoformat()}; it cannot create a key that {asked} "
+            "(a key it creates must expire no later than itself)",
+            field="expires_at",
+        )
 
 
 def revoke_key(caller: Caller, key: ApiKey) -> None:

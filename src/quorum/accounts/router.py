@@ -31,9 +31,11 @@ def list_keys(caller: KeyReader, db: SessionDep) -> list[ApiKeyRead]:
 
 @router.post("", response_model=ApiKeyCreated)
 def create_key(data: ApiKeyCreate, caller: KeyManager, db: SessionDep) -> ApiKeyCreated:
-    """Mint a key (by default with this key's role); its secret is in this reply only, ever."""
+    """Mint a key (by default with this key's role and expiry); its secret is in this reply
+    only, ever."""
     role = data.role or caller.role
-    policy.create_key(caller, role)
+    expires_at = data.expires_at if "expires_at" in data.model_fields_set else caller.key_expires_at
+    policy.create_key(caller, role=role, expires_at=expires_at)
     key = service.create_api_key(
         db,
         org_id=caller.org_id,
@@ -41,7 +43,7 @@ def create_key(data: ApiKeyCreate, caller: KeyManager, db: SessionDep) -> ApiKey
         name=data.name,
         role=role,
         scope=data.scope,
-        expires_at=data.expires_at,
+        expires_at=expires_at,
     )
     caller.created(key_id=key.id)
     return key
@@ -58,7 +60,7 @@ def revoke_key(key_id: str, caller: KeyManager, db: SessionDep) -> ApiKeyRead:
 @staff_router.post("/login", response_model=StaffSession)
 def staff_log_in(data: StaffLogin, request: Request, db: SessionDep) -> StaffSession:
     """Open a staff session (accounts come from ``quorum staff create``); Bearer the token."""
-    throttle_login(request, account=f"staff:{data.email}")
+    throttle_login(request, surface="staff", account=data.email)
     secret, token, staff = service.staff_log_in(db, email=data.email, password=data.password)
     return StaffSession(
         token=secret, expires_at=token.expires_at, staff=StaffRead.model_validate(staff)

@@ -28,7 +28,9 @@ class ApiKeyRead(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    """A new key; without a role it gets the creating key's role (a rotation makes a twin)."""
+    """A new key; without a role it gets the creating key's role, and without ``expires_at`` the
+    creating key's expiry (a rotation makes a twin). ``"expires_at": null`` asks for a key that
+    never expires, which only a key that never expires may create."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +72,7 @@ class Caller(Actor):
     key_kind: KeyKind
     role: Role
     scope: KeyScope
+    key_expires_at: datetime | None = None
 
 
 class StaffCaller(Actor):

@@ -19,7 +19,7 @@ from quorum.accounts.schemas import (
     StaffCaller,
     StaffRole,
 )
-from quorum.credentials import check_password, digest, hash_password, new_secret
+from quorum.credentials import digest, hash_password, new_secret, verify_login
 from quorum.db.base import utcnow
 from quorum.errors import Conflict, Invalid, NotFound, Unauthorized
 
@@ -100,18 +100,30 @@ def revoke_api_key(db: Session, *, org_id: str, key_id: str) -> ApiKey:
     return key
 
 
-def authenticate(db: Session, *, secret: str) -> Caller:
-    """Resolve an API key secret to its caller, refusing unknown or revoked keys."""
-    if not secret:
-        raise Unauthorized("Please provide a valid API key")
-    key = db.scalar(select(ApiKey).where(ApiKey.digest == digest(secret)))
+def _live_caller(key: ApiKey | None) -> Caller:
+    """The caller a key acts as, unless it is unknown, revoked or expired."""
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is invalid or has been revoked")
     if key.expires_at is not None and key.expires_at <= utcnow():
         raise Unauthorized("The API key has expired; create a new one with an unexpired key")
     return Caller.model_validate(
         {"org_id": key.org_id, "key_id": key.id, "key_kind": key.kind}
-        | {"role": key.role, "scope": key.scope}
+        | {"role": key.role, "scope": key.scope, "key_expires_at": key.expires_at}
+    )
+
+
+def authenticate(db: Session, *, secret: str) -> Caller:
+    """Resolve an API key secret to its caller, refusing unknown, revoked or expired keys."""
+    if not secret:
+        raise Unauthorized("Please provide a valid API key")
+    return _live_caller(db.scalar(select(ApiKey).where(ApiKey.digest == digest(secret))))
+
+
+def authenticate_key_session(db: Session, *, org_id: str, key_id: str) -> Caller:
+    """The caller of a web session opened with key ``key_id``: the session ends the moment that
+    key is revoked or expires, as the key itself would stop working on the API."""
+    return _live_caller(
+        db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org_id))
     )
 
 
@@ -145,12 +157,9 @@ def disable_staff(db: Session, *, email: str) -> StaffAccount:
 def staff_log_in(db: Session, *, email: str, password: str) -> tuple[str, StaffToken, StaffAccount]:
     """Check the password and open a session; one message for every failure."""
     staff = db.scalar(select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
-    refused = Unauthorized("wrong email or password")
-    if staff is None or staff.disabled_at is not None:
-        raise refused
-    kept = check_password(staff.password_hash, password)
-    if kept is None:
-        raise refused
+    kept = verify_login(staff.password_hash if staff else None, password)
+    if staff is None or staff.disabled_at is not None or kept is None:
+        raise Unauthorized("wrong email or password")
     staff.password_hash = kept
     secret = new_secret("st_")
     token = StaffToken(

@@ -5,10 +5,11 @@ PostgreSQL, shared by every server process on the database; and in-process token
 embedded SQLite demo, which runs as one process.
 """
 
+import hashlib
 import math
 import threading
 import time
-from typing import Protocol
+from typing import Literal, Protocol
 
 import redis
 from fastapi import Request
@@ -19,7 +20,9 @@ from quorum.api.models import RateLimitWindow
 from quorum.errors import TooManyRequests
 from quorum.settings import Settings
 
-LOGIN_WINDOW_SECONDS = 60.0
+# Who signs in: workers (worker API and worker page share the account), customers (page, with an
+# API key), platform staff (staff API).
+LoginSurface = Literal["worker", "customer", "staff"]
 # Counter rows older than this are deleted now and then; no window is longer.
 STALE_WINDOW_MS = 3_600_000
 CLEANUP_EVERY = 1000
@@ -159,31 +162,38 @@ def check_rate(limiter: "RateLimiter | None", key: str) -> None:
 
 
 def login_limiters(settings: Settings, engine: Engine) -> tuple[RateLimiter, RateLimiter]:
-    """Login attempts per minute: one limiter per account, one per client address."""
+    """Login attempts per window: one limiter per account, one per client address."""
     return (
         build_limiter(
             settings,
             engine,
             namespace="login-account",
             limit=settings.login_attempts_per_minute,
-            window_seconds=LOGIN_WINDOW_SECONDS,
+            window_seconds=settings.login_window_seconds,
         ),
         build_limiter(
             settings,
             engine,
             namespace="login-address",
             limit=settings.login_attempts_per_address_per_minute,
-            window_seconds=LOGIN_WINDOW_SECONDS,
+            window_seconds=settings.login_window_seconds,
         ),
     )
 
 
-def throttle_login(request: Request, *, account: str) -> None:
-    """Count a login attempt against the account and the address; 429 past either limit."""
+def throttle_login(request: Request, *, surface: LoginSurface, account: str) -> None:
+    """The login policy of every surface that checks a credential (worker API and page, customer
+    page, staff API): count an attempt against the account and the client address, before the
+    credential is checked; 429 with ``Retry-After`` past either limit.
+
+    Every address shares one budget whatever the surface, so an attacker cannot spread guesses
+    over pages and APIs; the account is hashed (bounded, and no email is kept in the counters).
+    """
     per_account, per_address = request.app.state.login_limiters
     address = request.client.host if request.client else "unknown"
+    name = f"{surface}:{account.strip().lower()}"
     waits = [
-        per_account.retry_after(account.strip().lower()),
+        per_account.retry_after(hashlib.sha256(name.encode()).hexdigest()[:40]),
         per_address.retry_after(address),
     ]
     refused = [wait for wait in waits if wait is not None]

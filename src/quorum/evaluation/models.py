@@ -50,7 +50,8 @@ class EvaluationPrompt(Base):
 
 
 class ModelOwner(Base):
-    """A participant who registers models in one campaign, with a campaign-scoped secret."""
+    """A participant who registers models in one campaign, with a campaign-scoped secret that
+    stops working at ``expires_at`` or once the campaign's organization revokes it."""
 
     __tablename__ = "model_owner"
     __table_args__ = (UniqueConstraint("campaign_id", "name"),)
@@ -62,6 +63,8 @@ class ModelOwner(Base):
     name: Mapped[str] = mapped_column(String(200))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class ModelVersion(Base):

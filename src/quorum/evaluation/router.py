@@ -24,6 +24,8 @@ from quorum.evaluation.schemas import (
     ModelVersionRead,
     OwnerCreate,
     OwnerCreated,
+    OwnerRead,
+    OwnerTokenRotate,
     PromptImport,
     PromptImportResult,
     PromptIssueRead,
@@ -105,10 +107,34 @@ def list_gold(campaign: PathName, caller: CampaignReader, db: SessionDep) -> lis
 def add_owner(
     campaign: PathName, data: OwnerCreate, caller: CampaignRunner, db: SessionDep
 ) -> OwnerCreated:
-    """Admit a model owner; its token is in this reply only."""
+    """Admit a model owner; its token (90 days by default) is in this reply only."""
     owner, token = service.add_owner(db, org_id=caller.org_id, campaign=campaign, data=data)
     caller.created(owner_id=owner.id)
-    return OwnerCreated(id=owner.id, name=owner.name, created_at=owner.created_at, token=token)
+    return OwnerCreated(**OwnerRead.model_validate(owner).model_dump(), token=token)
+
+
+@router.post("/{campaign}/owners/{owner_id}/revoke", response_model=OwnerRead)
+def revoke_owner(
+    campaign: PathName, owner_id: str, caller: CampaignRunner, db: SessionDep
+) -> OwnerRead:
+    """Revoke a model owner's token at once; its submissions stay on the leaderboard."""
+    owner = service.revoke_owner(db, org_id=caller.org_id, campaign=campaign, owner_id=owner_id)
+    return OwnerRead.model_validate(owner)
+
+
+@router.post("/{campaign}/owners/{owner_id}/rotate", response_model=OwnerCreated)
+def rotate_owner_token(
+    campaign: PathName,
+    owner_id: str,
+    data: OwnerTokenRotate,
+    caller: CampaignRunner,
+    db: SessionDep,
+) -> OwnerCreated:
+    """A new token for the owner (in this reply only); the old one stops working at once."""
+    owner, token = service.rotate_owner_token(
+        db, org_id=caller.org_id, campaign=campaign, owner_id=owner_id, data=data
+    )
+    return OwnerCreated(**OwnerRead.model_validate(owner).model_dump(), token=token)
 
 
 @router.get("/{campaign}/prompt-issues", response_model=list[PromptIssueRead])

@@ -3,7 +3,7 @@ issued prompts and submissions (for model owners), and the leaderboard (for both
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from quorum.jsonbounds import BoundedText
 
@@ -106,12 +106,27 @@ class GoldJudgmentImportResult(BaseModel):
 
 class OwnerCreate(Write):
     name: str = Field(min_length=1, max_length=200)
+    expires_at: AwareDatetime | None = Field(
+        None, description="when the token stops working; by default 90 days, at most 365"
+    )
+
+
+class OwnerTokenRotate(Write):
+    """A new token for an owner; the old one stops working at once."""
+
+    expires_at: AwareDatetime | None = Field(
+        None, description="when the new token stops working; by default 90 days, at most 365"
+    )
 
 
 class OwnerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
 
 
 class OwnerCreated(OwnerRead):

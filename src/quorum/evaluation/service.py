@@ -18,6 +18,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import combinations
 
 import numpy as np
@@ -26,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.credentials import digest, new_secret
+from quorum.db.base import utcnow
 from quorum.dispatch.models import Assignment
 from quorum.errors import Conflict, Invalid, NotFound, Unauthorized
 from quorum.evaluation import leaderboard as math
@@ -55,6 +57,7 @@ from quorum.evaluation.schemas import (
     ModelVersionCreate,
     ModelVersionRead,
     OwnerCreate,
+    OwnerTokenRotate,
     PromptImport,
     PromptImportResult,
     PromptIssueRead,
@@ -75,6 +78,8 @@ from quorum.workforce import service as workforce
 from quorum.workforce.schemas import ProjectWorkforceUpdate
 
 OWNER_TOKEN_PREFIX = "mo_"
+OWNER_TOKEN_LIFETIME = timedelta(days=90)
+MAX_OWNER_TOKEN_LIFETIME = timedelta(days=365)
 BOOTSTRAP_ROUNDS = 200
 # Which side a gold judgment's preferred answer is shown on; unseeded, so raters cannot learn it.
 _gold_sides = random.Random()
@@ -254,19 +259,71 @@ def list_gold(db: Session, *, org_id: str, campaign: str) -> list[GoldRead]:
     return quality.list_gold(db, org_id=org_id, project=_project_name(db, found))
 
 
+def _owner_token_expiry(expires_at: datetime | None) -> datetime:
+    """When a new owner token expires: as asked, in the future and within the longest lifetime,
+    else after the default lifetime."""
+    now = utcnow()
+    if expires_at is None:
+        return now + OWNER_TOKEN_LIFETIME
+    if expires_at <= now:
+        raise Invalid("expires_at must be in the future", field="expires_at")
+    if expires_at > now + MAX_OWNER_TOKEN_LIFETIME:
+        raise Invalid(
+            f"expires_at must be within {MAX_OWNER_TOKEN_LIFETIME.days} days", field="expires_at"
+        )
+    return expires_at
+
+
 def add_owner(
     db: Session, *, org_id: str, campaign: str, data: OwnerCreate
 ) -> tuple[ModelOwner, str]:
     """Admit a model owner to the campaign; returns the owner's secret (shown once)."""
     found = get_campaign(db, org_id=org_id, name=campaign)
     secret = new_secret(OWNER_TOKEN_PREFIX)
-    owner = ModelOwner(campaign_id=found.id, name=data.name, digest=digest(secret))
+    owner = ModelOwner(
+        campaign_id=found.id,
+        name=data.name,
+        digest=digest(secret),
+        expires_at=_owner_token_expiry(data.expires_at),
+    )
     db.add(owner)
     try:
         with db.begin_nested():
             db.flush()
     except IntegrityError:
         raise Conflict(f"an owner named {data.name!r} already takes part") from None
+    return owner, secret
+
+
+def get_owner(db: Session, *, org_id: str, campaign: str, owner_id: str) -> ModelOwner:
+    """An owner of one of the organization's campaigns; any other is not found."""
+    found = get_campaign(db, org_id=org_id, name=campaign)
+    owner = db.scalar(
+        select(ModelOwner).where(ModelOwner.id == owner_id, ModelOwner.campaign_id == found.id)
+    )
+    if owner is None:
+        raise NotFound(f"no model owner {owner_id!r} in campaign {campaign!r}")
+    return owner
+
+
+def revoke_owner(db: Session, *, org_id: str, campaign: str, owner_id: str) -> ModelOwner:
+    """Revoke an owner's token at once, for good; what the owner submitted stays listed."""
+    owner = get_owner(db, org_id=org_id, campaign=campaign, owner_id=owner_id)
+    owner.revoked_at = owner.revoked_at or utcnow()
+    return owner
+
+
+def rotate_owner_token(
+    db: Session, *, org_id: str, campaign: str, owner_id: str, data: OwnerTokenRotate
+) -> tuple[ModelOwner, str]:
+    """Give an owner a new token (the old one stops working at once); a revoked owner stays
+    revoked."""
+    owner = get_owner(db, org_id=org_id, campaign=campaign, owner_id=owner_id)
+    if owner.revoked_at is not None:
+        raise Conflict(f"model owner {owner_id!r} was revoked; admit a new owner instead")
+    secret = new_secret(OWNER_TOKEN_PREFIX)
+    owner.digest = digest(secret)
+    owner.expires_at = _owner_token_expiry(data.expires_at)
     return owner, secret
 
 
@@ -294,9 +351,12 @@ def prompt_issues(db: Session, *, org_id: str, campaign: str) -> list[PromptIssu
 
 
 def authenticate_owner(db: Session, *, secret: str) -> ModelOwner:
+    """The owner of a live token; unknown, revoked and expired tokens are refused."""
     owner = db.scalar(select(ModelOwner).where(ModelOwner.digest == digest(secret)))
-    if owner is None:
-        raise Unauthorized("the model owner token is invalid")
+    if owner is None or owner.revoked_at is not None:
+        raise Unauthorized("the model owner token is invalid or has been revoked")
+    if owner.expires_at <= utcnow():
+        raise Unauthorized("the model owner token has expired; ask the campaign for a new one")
     return owner
 
 

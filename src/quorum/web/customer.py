@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from quorum.accounts import service as accounts
 from quorum.api.deps import SessionDep
+from quorum.api.ratelimit import throttle_login
 from quorum.errors import DomainError
 from quorum.quality import service as quality
 from quorum.tasks import service as tasks
@@ -42,17 +43,18 @@ LOGIN = "/customer/login"
 
 
 def page_customer(request: Request, db: SessionDep) -> str:
-    """The organization id of a signed customer session whose API key is still live."""
+    """The organization id of a signed customer session whose API key is still live (neither
+    revoked nor expired), checked on every request."""
     session = read_customer_session(request)
     if session is None:
         raise SignInRequired(LOGIN)
-    live = any(
-        key.id == session["key_id"] and key.revoked_at is None
-        for key in accounts.list_api_keys(db, org_id=session["org_id"])
-    )
-    if not live:
-        raise SignInRequired(LOGIN)
-    return session["org_id"]
+    try:
+        caller = accounts.authenticate_key_session(
+            db, org_id=str(session.get("org_id")), key_id=str(session.get("key_id"))
+        )
+    except DomainError:
+        raise SignInRequired(LOGIN) from None
+    return caller.org_id
 
 
 CustomerOrg = Annotated[str, Depends(page_customer)]
@@ -70,21 +72,32 @@ def log_in(
     api_key: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/customer",
 ) -> Response:
+    """Sign in with an API key (throttled like every login); the cookie names the key, and
+    each later request checks that the key is still live."""
+    secret = api_key.strip()
     try:
-        caller = accounts.authenticate(db, secret=api_key.strip())
+        throttle_login(request, surface="customer", account=secret[:12])
+        caller = accounts.authenticate(db, secret=secret)
     except DomainError as exc:
-        return render(
+        refused = render(
             request,
             "customer/login.html",
             status_code=exc.status_code,
             next=safe_next(next, "/customer"),
             error=exc.message,
         )
+        refused.headers.update(exc.headers or {})
+        return refused
     renew_csrf(request)
     response = RedirectResponse(safe_next(next, "/customer"), status_code=303)
     response.set_cookie(
         CUSTOMER_SESSION_COOKIE,
-        customer_session_value(request, org_id=caller.org_id, key_id=caller.key_id),
+        customer_session_value(
+            request,
+            org_id=caller.org_id,
+            key_id=caller.key_id,
+            key_expires_at=caller.key_expires_at,
+        ),
         max_age=CUSTOMER_SESSION_SECONDS,
         **cookie_options(request),
     )

@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -129,12 +130,15 @@ def finish_page(request: Request, response: Response) -> Response:
     return response
 
 
-def customer_session_value(request: Request, *, org_id: str, key_id: str) -> str:
-    return sign(
-        request,
-        "customer",
-        {"org_id": org_id, "key_id": key_id, "exp": int(time.time()) + CUSTOMER_SESSION_SECONDS},
-    )
+def customer_session_value(
+    request: Request, *, org_id: str, key_id: str, key_expires_at: datetime | None
+) -> str:
+    """A session naming the key that opened it, ending in 12 hours or when the key expires,
+    whichever is first (pages also check the key's state on every request)."""
+    ends = time.time() + CUSTOMER_SESSION_SECONDS
+    if key_expires_at is not None:
+        ends = min(ends, key_expires_at.timestamp())
+    return sign(request, "customer", {"org_id": org_id, "key_id": key_id, "exp": int(ends)})
 
 
 def read_customer_session(request: Request) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from quorum.api.deps import WORKER_SESSION_COOKIE, SessionDep
+from quorum.api.ratelimit import throttle_login
 from quorum.dispatch import policy
 from quorum.dispatch import service as dispatch
 from quorum.dispatch.schemas import AssignmentRead, SubmitResult
@@ -114,11 +115,13 @@ def log_in(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/work",
 ) -> Response:
-    """Check the password with the workforce service and set its session as a cookie."""
+    """Check the password with the workforce service (throttled as the worker API's login is)
+    and set its session as a cookie."""
     try:
+        throttle_login(request, surface="worker", account=email)
         secret, token, _ = workforce.log_in(db, email=email, password=password)
     except DomainError as exc:
-        return render(
+        refused = render(
             request,
             "worker/login.html",
             status_code=exc.status_code,
@@ -126,6 +129,8 @@ def log_in(
             error=exc.message,
             email=email,
         )
+        refused.headers.update(exc.headers or {})
+        return refused
     renew_csrf(request)
     response = RedirectResponse(safe_next(next, "/work"), status_code=303)
     response.set_cookie(

@@ -206,7 +206,7 @@ def log_in(
     data: WorkerLogin, request: Request, response: Response, db: SessionDep
 ) -> WorkerSession:
     """Open a session: the token is returned for the API and set as a cookie for the web app."""
-    throttle_login(request, account=data.email)
+    throttle_login(request, surface="worker", account=data.email)
     secret, token, worker = service.log_in(db, email=data.email, password=data.password)
     response.set_cookie(
         WORKER_SESSION_COOKIE,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from quorum.credentials import check_password, digest, hash_password, new_secret
+from quorum.credentials import digest, hash_password, new_secret, verify_login
 from quorum.db.among import among
 from quorum.db.base import utcnow
 from quorum.errors import (
@@ -169,12 +169,9 @@ def sign_up(db: Session, *, data: WorkerSignup) -> Worker:
 def log_in(db: Session, *, email: str, password: str) -> tuple[str, WorkerToken, Worker]:
     """Check the password and open a session; the same message for every failure."""
     worker = db.scalar(select(Worker).where(Worker.email == email.lower()))
-    refused = Unauthorized("wrong email or password")
-    if worker is None or worker.password_hash is None:
-        raise refused
-    kept = check_password(worker.password_hash, password)
-    if kept is None:
-        raise refused
+    kept = verify_login(worker.password_hash if worker else None, password)
+    if worker is None or kept is None:
+        raise Unauthorized("wrong email or password")
     if worker.status == "banned":
         raise Forbidden("this worker account is banned")
     worker.password_hash = kept
