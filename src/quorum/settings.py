@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from quorum.assist.backends import OperatorBackendName, OperatorEntryPoint
+
 DEFAULT_HOME = Path.home() / ".quorum"
 
 
@@ -61,6 +63,12 @@ class Settings(BaseSettings):
     )
     active_learning_seconds: float = Field(
         10, description="how often the active-learning trainer looks for due projects; 0: never"
+    )
+    # Security issue 17, no tenant-named code: the in-process models tenants may choose by name.
+    assist_python_backends: dict[OperatorBackendName, OperatorEntryPoint] = Field(
+        default_factory=dict,
+        description="JSON object: public name -> 'package.module:function' (added to the "
+        "entry points of the group quorum.assist_backends)",
     )
 
     @model_validator(mode="after")
