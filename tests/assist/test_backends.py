@@ -2,7 +2,13 @@
 rater whose answers stay apart from human ones."""
 
 import httpx
+import pytest
 
+from quorum.assist import service
+from quorum.assist.backends import OperatorBackends
+from quorum.assist.schemas import BackendCreate, BackendRun
+from quorum.db import transaction
+from quorum.errors import Invalid
 from tests.assist.conftest import OFFERED_BACKENDS
 from tests.dispatch.conftest import add_task, categorization_project
 
@@ -165,3 +171,19 @@ def test_installed_entry_points_of_the_group_are_offered_under_their_names(
     assert run.json() == {"answered": 4}
     body = {"name": "lookalike", "kind": "python", "target": "os:system"}
     assert tenant.client.post("/v1/assist/backends", json=body).status_code == 400
+
+
+def test_an_offered_model_that_cannot_be_loaded_is_a_400_for_the_operator_to_fix(tenant, sessions):
+    categorization_project(tenant, "sentiment")
+    add_task(tenant, "sentiment", attachment="A great meal")
+    offered = OperatorBackends.offered({"broken": "tests.assist.nowhere:model"})
+    with transaction(sessions) as db:
+        body = BackendCreate(name="broken", kind="python", target="broken")
+        service.create_backend(db, org_id=tenant.org_id, data=body, offered=offered)
+        run = BackendRun(project="sentiment", role="prelabel")
+        with pytest.raises(Invalid) as refused:
+            service.run_backend(db, org_id=tenant.org_id, name="broken", data=run, offered=offered)
+    assert refused.value.message == (
+        "python backend 'broken' is offered but cannot be loaded; "
+        "ask the platform operator to fix its configuration"
+    )
