@@ -228,7 +228,7 @@ def payouts_run(
         run = payouts.run_payouts(db, org_id=organization.id)
     # The run and its CSV are committed together; the file is a copy, replaced atomically.
     partial = out.with_name(out.name + ".partial")
-    partial.write_text(run.csv)
+    partial.write_text(payouts.payout_csv(run))
     partial.replace(out)
     err.print(f"paid {run.total_cents / 100:.2f} to {run.worker_count} workers; CSV in {out}")
     typer.echo(run.id)

@@ -2,9 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, model_validator
+from pydantic import Field, IPvAnyNetwork, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".quorum"
@@ -13,6 +13,13 @@ DEFAULT_SECRET_KEY = "development-only-secret"
 # Where the public secret is tolerated: ``quorum demo`` on one's own machine, and the test suite.
 ENVS_ALLOWING_DEFAULT_SECRET = frozenset({"demo", "test"})
 MIN_SECRET_KEY_LENGTH = 32
+# The public name of an in-process model the operator offers: no ':' and no spaces, so a tenant's
+# string that looks like an entry point can never be a name (see quorum.assist.backends).
+OPERATOR_BACKEND_NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
+OperatorBackendName = Annotated[str, StringConstraints(pattern=OPERATOR_BACKEND_NAME)]
+OperatorEntryPoint = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+]
 
 
 class InsecureSecretKey(ValueError):
@@ -119,6 +126,12 @@ class Settings(BaseSettings):
     # Credentials (security issue 17)
     login_window_seconds: float = Field(
         60, gt=0, description="the window the login_attempts_* limits count in"
+    )
+    # Security issue 17, no tenant-named code: the in-process models tenants may choose by name.
+    assist_python_backends: dict[OperatorBackendName, OperatorEntryPoint] = Field(
+        default_factory=dict,
+        description="JSON object: public name -> 'package.module:function' (added to the "
+        "entry points of the group quorum.assist_backends)",
     )
 
     @model_validator(mode="after")

@@ -1,5 +1,5 @@
 """A deterministic model server on a local port, speaking the backend protocol, and the same
-model as a Python entry point."""
+model offered by the platform's operator as a python backend named ``sentiment-v2``."""
 
 import json
 import threading
@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from quorum.settings import Settings
+from tests.conftest import ThreadedServer
 from tests.dispatch.conftest import make_worker  # noqa: F401  (a fixture used here)
+
+OFFERED_BACKENDS = {"sentiment-v2": "tests.assist.conftest:keyword_model"}
 
 
 def keyword_model(task_type: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -43,3 +47,17 @@ def model_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/suggest"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[ThreadedServer]:
+    """The suite's test server, as its operator offers the python model ``sentiment-v2``."""
+    settings = Settings(
+        database_url=database_url,
+        max_body_bytes=1024 * 1024,
+        active_learning_seconds=0,
+        quality_refit_seconds=0,
+        assist_python_backends=OFFERED_BACKENDS,
+    )
+    with ThreadedServer(settings) as running:
+        yield running

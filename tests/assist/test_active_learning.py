@@ -11,6 +11,7 @@ import numpy as np
 from quorum.accounts import service as accounts
 from quorum.assist import service
 from quorum.assist.active_learning import TextClassifier
+from quorum.assist.backends import OperatorBackends
 from quorum.assist.jobs import ActiveLearningTrainer
 from quorum.assist.models import ActiveLearningModel
 from quorum.assist.schemas import ActiveLearningUpdate, BackendCreate
@@ -80,6 +81,7 @@ def labels_to_reach_target(sessions, *, order_queue: bool) -> tuple[int | None, 
             db,
             org_id=org.id,
             data=BackendCreate(name="learner", kind="builtin", target="active-learning"),
+            offered=OperatorBackends.offered({}),
         )
         service.configure_active_learning(
             db,
@@ -248,7 +250,7 @@ def test_active_learning_is_for_categorization_with_the_builtin_backend(tenant):
     }
     tenant.client.post(
         "/v1/assist/backends",
-        json={"name": "judge", "kind": "python", "target": "tests.assist.conftest:keyword_model"},
+        json={"name": "judge", "kind": "python", "target": "sentiment-v2"},
     )
     not_builtin = tenant.client.put(
         "/v1/projects/tickets/active-learning", json={"backend": "judge"}

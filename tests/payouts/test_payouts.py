@@ -120,7 +120,7 @@ def test_cli_payout_run_prints_the_id_and_writes_the_csv(
     assert [r["id"] for r in tenant.client.get("/v1/payouts").json()] == [run_id]
     rows = list(csv.DictReader(out.open()))
     assert [(r["worker_id"], r["amount_cents"]) for r in rows] == [(worker.id, "99")]
-    assert out.read_text() == tenant.client.get(f"/v1/payouts/{run_id}/csv").text
+    assert out.read_bytes() == tenant.client.get(f"/v1/payouts/{run_id}/csv").content
 
 
 def test_deleting_a_project_keeps_the_earnings_of_its_work(tenant, make_worker):

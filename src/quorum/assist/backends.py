@@ -5,23 +5,29 @@ response (in the task type's ``Response`` shape) and a confidence in [0, 1]. Two
 
 - ``http``: an endpoint that accepts ``POST {"type": ..., "params": {...}}`` and replies
   ``{"response": {...}, "confidence": 0.87}`` (any server, in any language, can speak this);
-- ``python``: an entry point ``"package.module:function"`` called as ``function(type, params)``
-  and returning the same dictionary;
+- ``python``: a model the platform operator installed in the server, chosen by the public name
+  the operator gave it (see ``OperatorBackends``), called as ``function(type, params)`` and
+  returning the same dictionary;
 - ``builtin``: a model that ships with Quorum and learns from the project itself; the only one is
   ``active-learning`` (see ``quorum.assist.active_learning``), opened per project.
 """
 
-import importlib
-from collections.abc import Callable
+import logging
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
 import httpx
 
 from quorum.errors import Invalid
+from quorum.settings import OPERATOR_BACKEND_NAME
 
 BACKEND_KINDS = ("http", "python", "builtin")
 BUILTIN_BACKENDS = ("active-learning",)
+ENTRY_POINT_GROUP = "quorum.assist_backends"
+log = logging.getLogger("quorum.assist")
 
 
 @dataclass(frozen=True)
@@ -63,46 +69,92 @@ class HttpBackend:
 
 
 class PythonBackend:
-    """A model called in-process through an entry point ``module:function``."""
+    """A model called in-process: a function the platform operator installed."""
 
-    def __init__(self, entry_point: str) -> None:
-        self.entry_point = entry_point
-        self.function = load_entry_point(entry_point)
+    def __init__(self, name: str, function: Callable[[str, dict[str, Any]], Any]) -> None:
+        self.name = name
+        self.function = function
 
     def suggest(self, task_type: str, params: dict[str, Any]) -> Suggestion:
-        return _suggestion(self.function(task_type, params), f"entry point {self.entry_point}")
+        return _suggestion(self.function(task_type, params), f"python backend {self.name!r}")
 
 
-def load_entry_point(entry_point: str) -> Callable[[str, dict[str, Any]], Any]:
-    module_name, _, attribute = entry_point.partition(":")
-    if not module_name or not attribute:
-        raise Invalid(f"target must look like 'package.module:function', got {entry_point!r}")
-    try:
-        function = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError):
-        raise Invalid(f"entry point {entry_point!r} cannot be loaded") from None
-    if not callable(function):
-        raise Invalid(f"entry point {entry_point!r} is not callable")
-    return function
+@dataclass(frozen=True)
+class OperatorBackends:
+    """The in-process models this platform offers, by public name: the operator's setting
+    ``QUORUM_ASSIST_PYTHON_BACKENDS`` (name -> ``"package.module:function"``) and the entry
+    points that installed packages declare in the group ``quorum.assist_backends`` (the setting
+    wins on a shared name).
+
+    Tenants choose among these names and nothing else: a tenant's string is looked up, never
+    imported, so a python backend cannot run code the operator did not install and offer.
+    """
+
+    entry_points: Mapping[str, EntryPoint]
+
+    @classmethod
+    def offered(cls, configured: Mapping[str, str]) -> "OperatorBackends":
+        """The installed entry points with a valid name, then the configured ones."""
+        found = {}
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            if re.fullmatch(OPERATOR_BACKEND_NAME, entry_point.name):
+                found[entry_point.name] = entry_point
+            else:
+                log.warning("entry point %r ignored: not a backend name", entry_point.name)
+        for name, value in configured.items():
+            found[name] = EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP)
+        return cls(found)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.entry_points)
+
+    def check(self, name: str) -> None:
+        """Refuse a name the operator does not offer, listing those it does."""
+        if name not in self.entry_points:
+            offered = ", ".join(self.names) or "none (this platform offers no python backends)"
+            raise Invalid(
+                f"target of a python backend must be the name of a model this platform offers, "
+                f"got {name[:100]!r}; offered: {offered}",
+                field="target",
+            )
+
+    def open(self, name: str) -> PythonBackend:
+        """The named model's function, imported now (it is the operator's code)."""
+        self.check(name)
+        try:
+            function = self.entry_points[name].load()
+        except (ImportError, AttributeError):
+            log.exception("python backend %r cannot be loaded", name)
+            function = None
+        if not callable(function):
+            raise Invalid(
+                f"python backend {name!r} is offered but cannot be loaded; "
+                "ask the platform operator to fix its configuration"
+            )
+        return PythonBackend(name, function)
 
 
-def check_backend(kind: str, target: str) -> None:
-    """Refuse a backend that cannot work: an unknown built-in, an entry point that does not
-    load (a URL is tried when first used)."""
-    if kind != "builtin":
-        open_backend(kind, target)
+def check_backend(kind: str, target: str, *, offered: OperatorBackends) -> None:
+    """Refuse a backend that cannot work: an unknown built-in or python model (a URL is tried
+    when first used)."""
+    if kind == "python":
+        offered.check(target)
+    elif kind != "builtin":
+        open_backend(kind, target, offered=offered)
     elif target not in BUILTIN_BACKENDS:
         raise Invalid(
             f"target of a builtin backend must be one of {BUILTIN_BACKENDS}, got {target!r}"
         )
 
 
-def open_backend(kind: str, target: str) -> ModelBackend:
-    """An HTTP or entry-point backend (built-ins are opened by the service, per project)."""
+def open_backend(kind: str, target: str, *, offered: OperatorBackends) -> ModelBackend:
+    """An HTTP or operator-offered python backend (built-ins are opened by the service, per
+    project)."""
     if kind == "http":
         return HttpBackend(target)
     if kind == "python":
-        return PythonBackend(target)
+        return offered.open(target)
     if kind == "builtin":
         raise Invalid(f"the builtin backend {target!r} is opened for a project, not alone")
     raise Invalid(f"kind must be one of {', '.join(BACKEND_KINDS)}, got {kind!r}")

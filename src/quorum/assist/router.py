@@ -3,14 +3,16 @@ the pre-label of the task it holds."""
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from quorum.accounts.schemas import Caller
 from quorum.api.deps import PathName, SessionDep, WorkerDep, authorize
 from quorum.assist import policy, service
+from quorum.assist.backends import OperatorBackends
 from quorum.assist.schemas import (
     ActiveLearningRead,
     ActiveLearningUpdate,
+    AvailableBackend,
     BackendCreate,
     BackendRead,
     BackendReport,
@@ -29,10 +31,21 @@ BackendRunner = Annotated[Caller, authorize(policy.run_backends)]
 BackendRegistrar = Annotated[Caller, authorize(policy.register_backends)]
 
 
+def offered_backends(request: Request) -> OperatorBackends:
+    """The python models this platform's operator offers (its setting, installed packages)."""
+    return OperatorBackends.offered(request.app.state.settings.assist_python_backends)
+
+
+Offered = Annotated[OperatorBackends, Depends(offered_backends)]
+
+
 @router.post("", response_model=BackendRead)
-def create_backend(data: BackendCreate, caller: BackendRegistrar, db: SessionDep) -> BackendRead:
-    """Register an HTTP model endpoint or a Python entry point."""
-    backend = service.create_backend(db, org_id=caller.org_id, data=data)
+def create_backend(
+    data: BackendCreate, caller: BackendRegistrar, db: SessionDep, offered: Offered
+) -> BackendRead:
+    """Register an HTTP model endpoint, or a python or built-in model by the name it is offered
+    under."""
+    backend = service.create_backend(db, org_id=caller.org_id, data=data, offered=offered)
     caller.created(backend_id=backend.id)
     return BackendRead.model_validate(backend, from_attributes=True)
 
@@ -45,12 +58,18 @@ def list_backends(caller: BackendReader, db: SessionDep) -> list[BackendRead]:
     ]
 
 
+@router.get("/available", response_model=list[AvailableBackend])
+def available_backends(caller: BackendReader, offered: Offered) -> list[AvailableBackend]:
+    """The models this platform offers, to register by name (besides your own URLs)."""
+    return service.available_backends(offered=offered)
+
+
 @router.post("/{name}/runs", response_model=BackendRunResult)
 def run_backend(
-    name: PathName, data: BackendRun, caller: BackendRunner, db: SessionDep
+    name: PathName, data: BackendRun, caller: BackendRunner, db: SessionDep, offered: Offered
 ) -> BackendRunResult:
     """Pre-label a project's pending tasks, or rate them as an automatic rater."""
-    return service.run_backend(db, org_id=caller.org_id, name=name, data=data)
+    return service.run_backend(db, org_id=caller.org_id, name=name, data=data, offered=offered)
 
 
 @router.get("/{name}/report", response_model=BackendReport)

@@ -15,8 +15,17 @@ class BackendCreate(Write):
     kind: Literal["http", "python", "builtin"]
     target: str = Field(
         min_length=1,
-        description="the URL, 'package.module:function', or a built-in model ('active-learning')",
+        max_length=2000,
+        description="the URL, or the name of a python model or built-in one from "
+        "GET /v1/assist/backends/available",
     )
+
+
+class AvailableBackend(BaseModel):
+    """A model a tenant may register by name (send these ``kind`` and ``target``)."""
+
+    kind: Literal["python", "builtin"]
+    target: str
 
 
 class BackendRead(BaseModel):

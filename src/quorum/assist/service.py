@@ -16,11 +16,18 @@ from quorum.assist.active_learning import (
     learn,
     text_of,
 )
-from quorum.assist.backends import ModelBackend, check_backend, open_backend
+from quorum.assist.backends import (
+    BUILTIN_BACKENDS,
+    ModelBackend,
+    OperatorBackends,
+    check_backend,
+    open_backend,
+)
 from quorum.assist.models import ActiveLearningModel, ModelAnswer, ModelBackendConfig
 from quorum.assist.schemas import (
     ActiveLearningRead,
     ActiveLearningUpdate,
+    AvailableBackend,
     BackendCreate,
     BackendReport,
     BackendRun,
@@ -35,9 +42,12 @@ from quorum.tasks.models import Project, Task
 from quorum.tasktypes import get_task_type
 
 
-def create_backend(db: Session, *, org_id: str, data: BackendCreate) -> ModelBackendConfig:
-    """Register a backend; an entry point must load now, a URL is tried when first used."""
-    check_backend(data.kind, data.target)
+def create_backend(
+    db: Session, *, org_id: str, data: BackendCreate, offered: OperatorBackends
+) -> ModelBackendConfig:
+    """Register a backend; a python one must name a model the operator offers, a URL is tried
+    when first used."""
+    check_backend(data.kind, data.target, offered=offered)
     backend = ModelBackendConfig(org_id=org_id, name=data.name, kind=data.kind, target=data.target)
     db.add(backend)
     try:
@@ -69,14 +79,26 @@ def list_backends(db: Session, *, org_id: str) -> list[ModelBackendConfig]:
     )
 
 
-def run_backend(db: Session, *, org_id: str, name: str, data: BackendRun) -> BackendRunResult:
+def available_backends(*, offered: OperatorBackends) -> list[AvailableBackend]:
+    """What a tenant may register besides its own URLs: the built-ins and the python models
+    this platform's operator offers, each as the ``kind`` and ``target`` to send."""
+    return [AvailableBackend(kind="builtin", target=name) for name in BUILTIN_BACKENDS] + [
+        AvailableBackend(kind="python", target=name) for name in offered.names
+    ]
+
+
+def run_backend(
+    db: Session, *, org_id: str, name: str, data: BackendRun, offered: OperatorBackends
+) -> BackendRunResult:
     """Ask the backend about pending tasks it has not answered in this role yet.
 
-    Each answer is validated as a response of the task's type before it is stored.
+    Each answer is validated as a response of the task's type before it is stored. A python
+    backend registered before tenants chose by name (its target an entry point) is refused here
+    as a name the operator does not offer.
     """
     backend = get_backend(db, org_id=org_id, name=name)
     project = tasks.get_project(db, org_id=org_id, name=data.project)
-    model = _open(db, backend=backend, project=project)
+    model = _open(db, backend=backend, project=project, offered=offered)
     kind = get_task_type(project.type)
     answered = (
         select(ModelAnswer.id)
@@ -114,10 +136,12 @@ def run_backend(db: Session, *, org_id: str, name: str, data: BackendRun) -> Bac
     return BackendRunResult(answered=len(pending))
 
 
-def _open(db: Session, *, backend: ModelBackendConfig, project: Project) -> ModelBackend:
+def _open(
+    db: Session, *, backend: ModelBackendConfig, project: Project, offered: OperatorBackends
+) -> ModelBackend:
     """The backend's model; a built-in one is the project's own trained model."""
     if backend.kind != "builtin":
-        return open_backend(backend.kind, backend.target)
+        return open_backend(backend.kind, backend.target, offered=offered)
     config = db.get(ActiveLearningModel, project.id)
     if config is None or config.model is None:
         raise Invalid(f"project {project.name!r} has no trained active-learning model yet")

@@ -84,13 +84,14 @@ def list_payouts(caller: PayReader, db: SessionDep) -> list[PayoutRunRead]:
     responses={200: {"content": {"text/csv": {}}}},
 )
 def payout_csv(run_id: str, caller: PayReader, db: SessionDep) -> Response:
-    """The run's CSV (one row per worker paid), as written with the run."""
+    """The run's CSV (one row per worker paid), as written with the run; cells a worker chose
+    never start a spreadsheet formula."""
     return _csv(service.get_payout_run(db, org_id=caller.org_id, run_id=run_id))
 
 
 def _csv(run: PayoutRun) -> Response:
     return Response(
-        run.csv,
+        service.payout_csv(run),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="payout-{run.id}.csv"'},
     )

@@ -11,14 +11,14 @@ Who pays is the worker's pool: an organization's runs pay its private pool; the 
 never see public workers in their runs and the platform never pays a private worker.
 """
 
-import csv
-import io
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Exists, Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quorum.accounts.models import Organization
+from quorum.csvsafe import Cell, csv_text, neutralized_csv
 from quorum.db import new_id, transaction_memo, utcnow
 from quorum.db.among import among
 from quorum.db.rows import InsertRows
@@ -47,6 +47,16 @@ from quorum.workforce import service as workforce
 from quorum.workforce.models import Worker
 
 RECENT_ENTRIES = 50
+PAYOUT_CSV_HEADER = (
+    "payout_run_id",
+    "worker_id",
+    "email",
+    "name",
+    "amount_cents",
+    "amount",
+    "entries",
+)
+PAYOUT_CSV_NUMBERS = ("amount_cents", "amount", "entries")
 
 
 def set_project_rate(db: Session, *, org_id: str, project: str, cents: int) -> None:
@@ -328,24 +338,20 @@ def _run(db: Session, *, org_id: str, paid_by: str) -> PayoutRun:
     )
     db.add(run)
     db.flush()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["payout_run_id", "worker_id", "email", "name", "amount_cents", "amount", "entries"]
-    )
+    rows: list[list[Cell]] = []
     for worker_id in sorted(payable):
         entries = payable[worker_id]
         amount = sum(cents for _, cents in entries)
         run.total_cents += amount
         worker = workers[worker_id]
-        writer.writerow(
+        rows.append(
             [
                 run.id,
                 worker_id,
                 worker.email,
                 worker.name,
                 amount,
-                f"{amount / 100:.2f}",
+                Decimal(amount).scaleb(-2),
                 len(entries),
             ]
         )
@@ -360,7 +366,7 @@ def _run(db: Session, *, org_id: str, paid_by: str) -> PayoutRun:
             )
         )
         db.add_all(PayoutItem(ledger_entry_id=e, payout_run_id=run.id) for e, _ in entries)
-    run.csv = out.getvalue()
+    run.csv = csv_text(PAYOUT_CSV_HEADER, rows)
     try:
         db.flush()
     except IntegrityError:
@@ -385,6 +391,12 @@ def get_payout_run(db: Session, *, org_id: str | None, run_id: str) -> PayoutRun
     if run is None:
         raise NotFound(f"no payout run {run_id!r}")
     return run
+
+
+def payout_csv(run: PayoutRun) -> str:
+    """The run's CSV as written with the run, its workers' names and emails neutralized for
+    spreadsheets (a run stored before that was done is neutralized here)."""
+    return neutralized_csv(run.csv, numeric_columns=PAYOUT_CSV_NUMBERS)
 
 
 def claw_back(db: Session, *, assignment_ids: list[str], note: str) -> None:
