@@ -46,6 +46,7 @@ from quorum.exports.router import router as exports_router
 from quorum.ops.metrics import DatabaseGauges
 from quorum.ops.requests import RequestContext
 from quorum.ops.router import router as ops_router
+from quorum.outside import outside_client
 from quorum.ownership.router import router as ownership_router
 from quorum.payouts.router import operator_router as payouts_operator_router
 from quorum.payouts.router import staff_router as payouts_staff_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 job.stop()
             if sender is not None:
                 sender.stop()
+            app.state.model_client.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = sessions
     app.state.export_runner = None
+    # Model endpoints are tenants' URLs: one guarded client for all, reusing its connections.
+    app.state.model_client = outside_client(settings, purpose="Models")
     app.state.rate_limiter = request_limiter(settings, engine)
     app.state.login_limiters = login_limiters(settings, engine)
     app.state.dispatch_rounds = DispatchRounds(

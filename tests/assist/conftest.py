@@ -51,13 +51,15 @@ def model_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[ThreadedServer]:
-    """The suite's test server, as its operator offers the python model ``sentiment-v2``."""
+    """The suite's test server, as its operator offers the python model ``sentiment-v2`` and
+    opens loopback, where the tests' model server listens."""
     settings = Settings(
         database_url=database_url,
         max_body_bytes=1024 * 1024,
         active_learning_seconds=0,
         quality_refit_seconds=0,
         assist_python_backends=OFFERED_BACKENDS,
+        outbound_allowed_networks=["127.0.0.0/8"],
     )
     with ThreadedServer(settings) as running:
         yield running

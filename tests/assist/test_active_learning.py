@@ -11,12 +11,13 @@ import numpy as np
 from quorum.accounts import service as accounts
 from quorum.assist import service
 from quorum.assist.active_learning import TextClassifier
-from quorum.assist.backends import OperatorBackends
+from quorum.assist.backends import ModelSources, OperatorBackends
 from quorum.assist.jobs import ActiveLearningTrainer
 from quorum.assist.models import ActiveLearningModel
 from quorum.assist.schemas import ActiveLearningUpdate, BackendCreate
 from quorum.db import transaction
 from quorum.dispatch import service as dispatch
+from quorum.outside import NetworkPolicy, OutsideClient
 from quorum.tasks import service as tasks
 from quorum.tasks.schemas import ProjectCreate
 from quorum.workforce import service as workforce
@@ -81,7 +82,7 @@ def labels_to_reach_target(sessions, *, order_queue: bool) -> tuple[int | None, 
             db,
             org_id=org.id,
             data=BackendCreate(name="learner", kind="builtin", target="active-learning"),
-            offered=OperatorBackends.offered({}),
+            sources=ModelSources(OperatorBackends.offered({}), OutsideClient(NetworkPolicy())),
         )
         service.configure_active_learning(
             db,

@@ -5,10 +5,11 @@ import httpx
 import pytest
 
 from quorum.assist import service
-from quorum.assist.backends import OperatorBackends
+from quorum.assist.backends import ModelSources, OperatorBackends
 from quorum.assist.schemas import BackendCreate, BackendRun
 from quorum.db import transaction
 from quorum.errors import Invalid
+from quorum.outside import NetworkPolicy, OutsideClient
 from tests.assist.conftest import OFFERED_BACKENDS
 from tests.dispatch.conftest import add_task, categorization_project
 
@@ -177,12 +178,13 @@ def test_an_offered_model_that_cannot_be_loaded_is_a_400_for_the_operator_to_fix
     categorization_project(tenant, "sentiment")
     add_task(tenant, "sentiment", attachment="A great meal")
     offered = OperatorBackends.offered({"broken": "tests.assist.nowhere:model"})
+    sources = ModelSources(offered, OutsideClient(NetworkPolicy()))
     with transaction(sessions) as db:
         body = BackendCreate(name="broken", kind="python", target="broken")
-        service.create_backend(db, org_id=tenant.org_id, data=body, offered=offered)
+        service.create_backend(db, org_id=tenant.org_id, data=body, sources=sources)
         run = BackendRun(project="sentiment", role="prelabel")
         with pytest.raises(Invalid) as refused:
-            service.run_backend(db, org_id=tenant.org_id, name="broken", data=run, offered=offered)
+            service.run_backend(db, org_id=tenant.org_id, name="broken", data=run, sources=sources)
     assert refused.value.message == (
         "python backend 'broken' is offered but cannot be loaded; "
         "ask the platform operator to fix its configuration"

@@ -396,3 +396,28 @@ def test_the_guard_connects_to_the_checked_address_only():
         host = socket.gethostname()  # a name the system would resolve on its own, differently
         reply = client.get(f"http://{host}:{s.port}/", max_bytes=100)
         assert reply.content == b"ok" and seen == ["127.0.0.1"]
+
+
+def test_model_backends_never_reach_loopback(api, canary):
+    create_project(api, "categorization", "assisted")
+    task = {"project": "assisted", **TASK_PARAMS["categorization"]}
+    assert api.post("/v1/task/categorization", json=task).status_code == 200
+    run = {"project": "assisted", "role": "prelabel"}
+    for index, url in enumerate(loopback_urls(canary.port)):
+        body = {"name": f"model-{index}", "kind": "http", "target": url}
+        registered = api.post("/v1/assist/backends", json=body)
+        if registered.status_code == 400:  # a spelling no URL parser takes is refused at once
+            assert registered.json()["field"] == "target"
+            continue
+        assert registered.status_code == 200, registered.text
+        reply = api.post(f"/v1/assist/backends/model-{index}/runs", json=run)
+        assert reply.status_code == 400
+        assert "not a public address" in reply.json()["error"]
+    assert canary.connections == []
+
+
+@pytest.mark.parametrize("url", BAD_SCHEMES)
+def test_model_backend_urls_that_are_not_http_are_refused_at_registration(api, url):
+    body = {"name": "model", "kind": "http", "target": url}
+    reply = api.post("/v1/assist/backends", json=body)
+    assert reply.status_code == 400, reply.text

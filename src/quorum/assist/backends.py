@@ -12,6 +12,7 @@ response (in the task type's ``Response`` shape) and a confidence in [0, 1]. Two
   ``active-learning`` (see ``quorum.assist.active_learning``), opened per project.
 """
 
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -19,14 +20,15 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
-import httpx
-
 from quorum.errors import Invalid
+from quorum.outside import OutsideClient, Refused, Unreachable, checked_url
 from quorum.settings import OPERATOR_BACKEND_NAME
 
 BACKEND_KINDS = ("http", "python", "builtin")
 BUILTIN_BACKENDS = ("active-learning",)
 ENTRY_POINT_GROUP = "quorum.assist_backends"
+# A model's answer is one task's response and a confidence; a pre-label is bounded far below this.
+MAX_REPLY_BYTES = 8 * 1024 * 1024
 log = logging.getLogger("quorum.assist")
 
 
@@ -50,22 +52,33 @@ def _suggestion(reply: Any, source: str) -> Suggestion:
 
 
 class HttpBackend:
-    """A model served over HTTP with the protocol above."""
+    """A model served over HTTP with the protocol above, at a URL a tenant named: reached only
+    through the guarded client, and its failures told without the network's details."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, outside: OutsideClient) -> None:
         self.url = url
-        self.timeout = timeout
+        self.outside = outside
 
     def suggest(self, task_type: str, params: dict[str, Any]) -> Suggestion:
+        source = f"model backend {self.url[:200]}"
+        request = json.dumps({"type": task_type, "params": params}).encode()
         try:
-            reply = httpx.post(
-                self.url, json={"type": task_type, "params": params}, timeout=self.timeout
+            reply = self.outside.request(
+                "POST",
+                self.url,
+                content=request,
+                headers={"Content-Type": "application/json"},
+                max_bytes=MAX_REPLY_BYTES,
             )
-            reply.raise_for_status()
-            body = reply.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise Invalid(f"model backend {self.url} failed: {exc}") from None
-        return _suggestion(body, f"model backend {self.url}")
+        except Unreachable as exc:
+            raise Invalid(f"{source} failed: {exc.message}") from None
+        if not reply.is_success:
+            raise Invalid(f"{source} answered HTTP {reply.status_code}")
+        try:
+            body = json.loads(reply.content)
+        except (ValueError, RecursionError):
+            raise Invalid(f"{source} replied with something that is not JSON") from None
+        return _suggestion(body, source)
 
 
 class PythonBackend:
@@ -135,26 +148,40 @@ class OperatorBackends:
         return PythonBackend(name, function)
 
 
-def check_backend(kind: str, target: str, *, offered: OperatorBackends) -> None:
-    """Refuse a backend that cannot work: an unknown built-in or python model (a URL is tried
-    when first used)."""
+@dataclass(frozen=True)
+class ModelSources:
+    """Where a tenant's models may come from: the operator's in-process models, and URLs
+    reached through the guarded client (``quorum.outside``)."""
+
+    offered: OperatorBackends
+    outside: OutsideClient
+
+
+def check_backend(kind: str, target: str, *, sources: ModelSources) -> None:
+    """Refuse a backend that cannot work: an unknown built-in or python model, a URL that is not
+    http(s) (its address is checked when it is called: a name may resolve elsewhere by then)."""
     if kind == "python":
-        offered.check(target)
+        sources.offered.check(target)
+    elif kind == "http":
+        try:
+            checked_url(target)
+        except Refused as exc:
+            raise Invalid(exc.message, field="target") from None
     elif kind != "builtin":
-        open_backend(kind, target, offered=offered)
+        open_backend(kind, target, sources=sources)
     elif target not in BUILTIN_BACKENDS:
         raise Invalid(
             f"target of a builtin backend must be one of {BUILTIN_BACKENDS}, got {target!r}"
         )
 
 
-def open_backend(kind: str, target: str, *, offered: OperatorBackends) -> ModelBackend:
+def open_backend(kind: str, target: str, *, sources: ModelSources) -> ModelBackend:
     """An HTTP or operator-offered python backend (built-ins are opened by the service, per
     project)."""
     if kind == "http":
-        return HttpBackend(target)
+        return HttpBackend(target, sources.outside)
     if kind == "python":
-        return offered.open(target)
+        return sources.offered.open(target)
     if kind == "builtin":
         raise Invalid(f"the builtin backend {target!r} is opened for a project, not alone")
     raise Invalid(f"kind must be one of {', '.join(BACKEND_KINDS)}, got {kind!r}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from quorum.accounts.schemas import Caller
 from quorum.api.deps import PathName, SessionDep, WorkerDep, authorize
 from quorum.assist import policy, service
-from quorum.assist.backends import OperatorBackends
+from quorum.assist.backends import ModelSources, OperatorBackends
 from quorum.assist.schemas import (
     ActiveLearningRead,
     ActiveLearningUpdate,
@@ -36,16 +36,22 @@ def offered_backends(request: Request) -> OperatorBackends:
     return OperatorBackends.offered(request.app.state.settings.assist_python_backends)
 
 
+def model_sources(request: Request) -> ModelSources:
+    """The operator's models, and the app's guarded client for models served over HTTP."""
+    return ModelSources(offered=offered_backends(request), outside=request.app.state.model_client)
+
+
 Offered = Annotated[OperatorBackends, Depends(offered_backends)]
+Sources = Annotated[ModelSources, Depends(model_sources)]
 
 
 @router.post("", response_model=BackendRead)
 def create_backend(
-    data: BackendCreate, caller: BackendRegistrar, db: SessionDep, offered: Offered
+    data: BackendCreate, caller: BackendRegistrar, db: SessionDep, sources: Sources
 ) -> BackendRead:
     """Register an HTTP model endpoint, or a python or built-in model by the name it is offered
     under."""
-    backend = service.create_backend(db, org_id=caller.org_id, data=data, offered=offered)
+    backend = service.create_backend(db, org_id=caller.org_id, data=data, sources=sources)
     caller.created(backend_id=backend.id)
     return BackendRead.model_validate(backend, from_attributes=True)
 
@@ -66,10 +72,10 @@ def available_backends(caller: BackendReader, offered: Offered) -> list[Availabl
 
 @router.post("/{name}/runs", response_model=BackendRunResult)
 def run_backend(
-    name: PathName, data: BackendRun, caller: BackendRunner, db: SessionDep, offered: Offered
+    name: PathName, data: BackendRun, caller: BackendRunner, db: SessionDep, sources: Sources
 ) -> BackendRunResult:
     """Pre-label a project's pending tasks, or rate them as an automatic rater."""
-    return service.run_backend(db, org_id=caller.org_id, name=name, data=data, offered=offered)
+    return service.run_backend(db, org_id=caller.org_id, name=name, data=data, sources=sources)
 
 
 @router.get("/{name}/report", response_model=BackendReport)

@@ -19,6 +19,7 @@ from quorum.assist.active_learning import (
 from quorum.assist.backends import (
     BUILTIN_BACKENDS,
     ModelBackend,
+    ModelSources,
     OperatorBackends,
     check_backend,
     open_backend,
@@ -43,11 +44,11 @@ from quorum.tasktypes import get_task_type
 
 
 def create_backend(
-    db: Session, *, org_id: str, data: BackendCreate, offered: OperatorBackends
+    db: Session, *, org_id: str, data: BackendCreate, sources: ModelSources
 ) -> ModelBackendConfig:
     """Register a backend; a python one must name a model the operator offers, a URL is tried
     when first used."""
-    check_backend(data.kind, data.target, offered=offered)
+    check_backend(data.kind, data.target, sources=sources)
     backend = ModelBackendConfig(org_id=org_id, name=data.name, kind=data.kind, target=data.target)
     db.add(backend)
     try:
@@ -88,7 +89,7 @@ def available_backends(*, offered: OperatorBackends) -> list[AvailableBackend]:
 
 
 def run_backend(
-    db: Session, *, org_id: str, name: str, data: BackendRun, offered: OperatorBackends
+    db: Session, *, org_id: str, name: str, data: BackendRun, sources: ModelSources
 ) -> BackendRunResult:
     """Ask the backend about pending tasks it has not answered in this role yet.
 
@@ -98,7 +99,7 @@ def run_backend(
     """
     backend = get_backend(db, org_id=org_id, name=name)
     project = tasks.get_project(db, org_id=org_id, name=data.project)
-    model = _open(db, backend=backend, project=project, offered=offered)
+    model = _open(db, backend=backend, project=project, sources=sources)
     kind = get_task_type(project.type)
     answered = (
         select(ModelAnswer.id)
@@ -137,11 +138,11 @@ def run_backend(
 
 
 def _open(
-    db: Session, *, backend: ModelBackendConfig, project: Project, offered: OperatorBackends
+    db: Session, *, backend: ModelBackendConfig, project: Project, sources: ModelSources
 ) -> ModelBackend:
     """The backend's model; a built-in one is the project's own trained model."""
     if backend.kind != "builtin":
-        return open_backend(backend.kind, backend.target, offered=offered)
+        return open_backend(backend.kind, backend.target, sources=sources)
     config = db.get(ActiveLearningModel, project.id)
     if config is None or config.model is None:
         raise Invalid(f"project {project.name!r} has no trained active-learning model yet")
