@@ -432,3 +432,22 @@ def test_the_lease_cap_counts_leases_from_every_door(scene: Scene) -> None:
     assert opened.status_code == 429, opened.text
     assert f"you hold {LEASE_CAP} live leases" in opened.text
     assert len([state for _, state in _assignments(scene.worker) if state == "active"]) == LEASE_CAP
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/v1/worker/me", {"name": "=HYPERLINK(\"https://evil.test\")"}),
+        ("POST", "/v1/worker/logout", {}),
+    ],
+)
+def test_other_worker_api_changes_need_the_csrf_token_with_the_cookie(scene, method, path, body):
+    """Beyond next, submit and skip: a change made with the session cookie alone is one a
+    cross-site page could make, so it carries the pages' CSRF token or is refused."""
+    browser = scene.worker.browser
+    refused = browser.request(method, path, json=body)
+    assert refused.status_code == 403, refused.text
+    me = scene.worker.api.get("/v1/worker/me")
+    assert me.status_code == 200 and me.json()["name"] != body.get("name")  # in, unchanged
+    allowed = browser.request(method, path, json=body, headers={"X-CSRF-Token": scene.worker.csrf})
+    assert allowed.status_code in (200, 204), allowed.text

@@ -17,6 +17,7 @@ from quorum.accounts.schemas import Caller, StaffCaller
 from quorum.api.ratelimit import check_request_rate
 from quorum.audit import service as audit
 from quorum.errors import Invalid, Unauthorized
+from quorum.web.security import CSRF_HEADER, SAFE_METHODS, csrf_matches, csrf_refused
 from quorum.workforce import service as workforce
 from quorum.workforce.schemas import WorkerIdentity
 
@@ -70,7 +71,6 @@ def get_caller(request: Request, db: SessionDep) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _bearer(request: Request) -> str:
@@ -165,9 +165,22 @@ def worker_secret(request: Request) -> str:
     return secret
 
 
+def api_worker_secret(request: Request) -> str:
+    """The worker session token of an API request that changes something: a Bearer token, or
+    the session cookie with its CSRF token in the header (403 without it; 401 with neither).
+    A browser sends the cookie on any site's behalf, the token only from Quorum's own pages."""
+    secret = worker_secret(request)
+    if not _bearer(request) and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
+        raise csrf_refused()
+    return secret
+
+
 def get_worker(request: Request, db: SessionDep) -> WorkerIdentity:
-    """Authenticate a worker: a Bearer session token (worker API) or the session cookie (web)."""
-    worker = workforce.authenticate_worker(db, secret=worker_secret(request))
+    """Authenticate a worker: a Bearer session token (worker API) or the session cookie (web),
+    which for a request that changes something must carry the pages' CSRF token too."""
+    safe = request.method in SAFE_METHODS
+    secret = worker_secret(request) if safe else api_worker_secret(request)
+    worker = workforce.authenticate_worker(db, secret=secret)
     check_request_rate(request, f"worker:{worker.id}")
     return worker
 

@@ -21,11 +21,10 @@ the dispatch round, or by the route).
 
 from starlette.requests import Request
 
-from quorum.api.deps import worker_secret
+from quorum.api.deps import api_worker_secret
 from quorum.api.ratelimit import RateLimiter, check_rate
 from quorum.errors import UnsupportedMediaType
 from quorum.settings import Settings
-from quorum.web.security import CSRF_HEADER, csrf_matches, csrf_refused
 
 
 def is_json(content_type: str) -> bool:
@@ -42,17 +41,6 @@ def require_json(request: Request) -> None:
         raise UnsupportedMediaType(
             "send the body as JSON with the header Content-Type: application/json"
         )
-
-
-def api_worker_secret(request: Request) -> str:
-    """The worker session token of an API request that changes something: a Bearer token, or
-    the session cookie with its CSRF token in the header (403 without it; 401 with neither)."""
-    secret = worker_secret(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    carried_by_bearer = scheme.lower() == "bearer" and token.strip() == secret
-    if not carried_by_bearer and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
-        raise csrf_refused()
-    return secret
 
 
 def api_worker_secret_with_json(request: Request) -> str:

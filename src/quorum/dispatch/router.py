@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from quorum.accounts.schemas import Caller, StaffCaller
-from quorum.api.deps import SessionDep, WorkerDep, authorize, authorize_staff
+from quorum.api.deps import SessionDep, WorkerDep, api_worker_secret, authorize, authorize_staff
 from quorum.dispatch import hotpath, policy, service
 from quorum.dispatch.schemas import (
     AssignmentPage,
@@ -78,7 +78,7 @@ def skip(
 @worker_router.post(
     "/assignments/{assignment_id}/release",
     response_model=AssignmentRead,
-    dependencies=[Depends(policy.api_worker_secret)],
+    dependencies=[Depends(api_worker_secret)],
 )
 def release(assignment_id: str, worker: WorkerDep, db: SessionDep) -> AssignmentRead:
     """Give a task back unfinished so that another worker can take it."""

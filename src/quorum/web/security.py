@@ -25,7 +25,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 CUSTOMER_SESSION_COOKIE = "quorum_customer_session"
 CUSTOMER_SESSION_SECONDS = 12 * 3600
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # No inline script or style anywhere: all JavaScript and CSS come from /static. Task images may
 # live on any host, so img-src is open; nothing else is.
