@@ -23,14 +23,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from quorum.accounts import service as accounts
-from quorum.credentials import digest
-from quorum.db import create_db_engine, session_factory, transaction
-from quorum.db.migrate import upgrade
-from quorum.evaluation import service as evaluation
+from quorum.db import transaction
 from quorum.settings import Settings
 from quorum.workforce import service as workforce
 from quorum.workforce.schemas import WorkerSignup
@@ -542,75 +538,6 @@ def test_another_tenant_cannot_revoke_or_rotate_an_owner(
         assert refused.json()["error"] == f"no campaign named {campaign!r}"
     with owner_client(server, owner["token"]) as model_owner:
         assert model_owner.get("/v1/evaluation/owner/models").status_code == 200
-
-
-def test_owners_admitted_before_the_migration_get_an_expiry(backend, fresh_database_url):
-    """Migration 0015 leaves no token that never expires, and drops no owner's models."""
-    engine = create_db_engine(fresh_database_url(backend))
-    upgrade(engine, "0014")
-    now = datetime.now(UTC)
-    secret = "mo_before-the-migration"
-    rows = {
-        "organization": {
-            "id": "org1",
-            "name": "acme",
-            "callback_auth_key": "k",
-            "callback_signing_secret": "s",
-            "created_at": now,
-        },
-        "project": {
-            "id": "proj1",
-            "org_id": "org1",
-            "name": "evaluation: arena",
-            "type": "comparison",
-            "params": "{}",
-            "param_history": "[]",
-            "required_responses": 1,
-            "created_at": now,
-            "updated_at": now,
-        },
-        "evaluation_campaign": {
-            "id": "camp1",
-            "org_id": "org1",
-            "project_id": "proj1",
-            "name": "arena",
-            "description": "",
-            "rubric": "",
-            "criteria": "[]",
-            "categories": '["general"]',
-            "required_responses": 1,
-            "min_judgments": 1,
-            "rater_cap": 1,
-            "created_at": now,
-        },
-        "model_owner": {
-            "id": "owner1",
-            "campaign_id": "camp1",
-            "name": "lab",
-            "digest": digest(secret),
-            "created_at": now,
-        },
-        "model_version": {
-            "id": "model1",
-            "owner_id": "owner1",
-            "name": "m",
-            "version": "1",
-            "created_at": now,
-        },
-    }
-    with engine.begin() as connection:
-        for table, values in rows.items():
-            columns = ", ".join(values)
-            connection.execute(
-                text(f"INSERT INTO {table} ({columns}) VALUES (:{', :'.join(values)})"), values
-            )
-    upgrade(engine)
-    with transaction(session_factory(engine)) as db:
-        owner = evaluation.authenticate_owner(db, secret=secret)
-        assert timedelta(days=89) < owner.expires_at - now <= timedelta(days=90, minutes=1)
-        assert owner.revoked_at is None
-        assert db.scalar(text("SELECT count(*) FROM model_version")) == 1
-    engine.dispose()
 
 
 # 6. The default secret key.

@@ -437,7 +437,7 @@ def test_the_lease_cap_counts_leases_from_every_door(scene: Scene) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("PATCH", "/v1/worker/me", {"name": "=HYPERLINK(\"https://evil.test\")"}),
+        ("PATCH", "/v1/worker/me", {"name": '=HYPERLINK("https://evil.test")'}),
         ("POST", "/v1/worker/logout", {}),
     ],
 )
