@@ -147,12 +147,15 @@ class ThreadedServer:
 
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[ThreadedServer]:
-    # Tests drive the active-learning trainer themselves, so that its timing is theirs.
+    # Tests drive the active-learning trainer themselves, so that its timing is theirs. Every
+    # test signs its workers in from this one address: the per-address login limit is for the
+    # tests of throttling, which run servers of their own.
     settings = Settings(
         database_url=database_url,
         max_body_bytes=1024 * 1024,
         active_learning_seconds=0,
         quality_refit_seconds=0,
+        login_attempts_per_address_per_minute=1_000_000,
     )
     with ThreadedServer(settings) as running:
         yield running

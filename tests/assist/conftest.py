@@ -60,6 +60,7 @@ def server(database_url: str) -> Iterator[ThreadedServer]:
         quality_refit_seconds=0,
         assist_python_backends=OFFERED_BACKENDS,
         outbound_allowed_networks=["127.0.0.0/8"],
+        login_attempts_per_address_per_minute=1_000_000,
     )
     with ThreadedServer(settings) as running:
         yield running

@@ -10,13 +10,18 @@ import socket
 import time
 import uuid
 
+import httpx
 import pytest
 from sqlalchemy import select
 
-from quorum.db import transaction
+from quorum.accounts import service as accounts
+from quorum.db import create_db_engine, session_factory, transaction
+from quorum.db.migrate import upgrade
 from quorum.outside import NetworkPolicy, OutsideClient, Refused, Unreachable, is_public
+from quorum.settings import Settings
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Task
+from tests.conftest import ThreadedServer
 from tests.factories import TASK_PARAMS, create_project
 from tests.security.listeners import Canary, ScriptedServer, answer, wait_until
 
@@ -308,8 +313,32 @@ def _complete(sessions, task_ids):
         tasks.mark_tasks_completed(db, completions=[(t, {"category": "good"}) for t in rows])
 
 
-def test_callbacks_to_loopback_are_refused_and_never_posted(tenant, sessions, canary):
-    api = tenant.client
+@pytest.fixture(scope="module")
+def callback_server(backend, fresh_database_url):
+    """A server on a database of its own, with the default network policy: the suite's shared
+    database is also served by test servers that open loopback for their own receivers."""
+    url = fresh_database_url(backend)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    settings = Settings(
+        database_url=url,
+        callback_poll_seconds=0.05,
+        lease_sweep_seconds=0,
+        export_poll_seconds=0,
+        active_learning_seconds=0,
+        quality_refit_seconds=0,
+    )
+    with ThreadedServer(settings) as running:
+        yield running, session_factory(engine)
+    engine.dispose()
+
+
+def test_callbacks_to_loopback_are_refused_and_never_posted(callback_server, canary):
+    server, sessions = callback_server
+    with transaction(sessions) as db:
+        org = accounts.create_organization(db, name=f"org-{uuid.uuid4().hex[:10]}")
+        key = accounts.create_api_key(db, org_id=org.id)
+    api = httpx.Client(base_url=server.url, auth=(key.secret, ""), timeout=30)
     create_project(api, "categorization", "hooks")
     urls = [
         shape.format(host=host, port=canary.port)
@@ -337,6 +366,7 @@ def test_callbacks_to_loopback_are_refused_and_never_posted(tenant, sessions, ca
         assert event["attempts"] == 1
         assert "not a public address" in event["last_error"]
     assert canary.connections == []
+    api.close()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "gopher://127.0.0.1/", "http:///x", "//h/x"])
