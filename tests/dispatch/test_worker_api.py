@@ -1,5 +1,7 @@
 """The worker API end to end: log in, take tasks, submit, skip, release, history, earnings."""
 
+import re
+
 import httpx
 
 from tests.dispatch.conftest import PASSWORD, add_task, categorization_project
@@ -56,7 +58,11 @@ def test_session_cookie_authenticates_the_web_app(server, tenant, make_worker):
         assert login.status_code == 200
         assert "quorum_worker_session" in browser.cookies
         assert browser.get("/v1/worker/me").json()["id"] == worker.id
-        assert browser.post("/v1/worker/logout").status_code == 204
+        # A change made with the cookie alone could come from any site: it needs the pages' token.
+        assert browser.post("/v1/worker/logout").status_code == 403
+        token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/work").text)
+        logout = browser.post("/v1/worker/logout", headers={"X-CSRF-Token": token.group(1)})
+        assert logout.status_code == 204
     assert worker.client.get("/v1/worker/me").status_code == 200
 
 
