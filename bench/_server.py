@@ -1,6 +1,7 @@
 """Shared bench plumbing: a throwaway database, a real ``quorum serve``, an org with a key."""
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -62,7 +63,12 @@ def _free_port() -> int:
 def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
     """``quorum serve`` with N processes on a free port; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "QUORUM_DATABASE_URL": database_url}
+    # A server refuses the public default secret; a throwaway one serves a throwaway database.
+    env = {
+        **os.environ,
+        "QUORUM_DATABASE_URL": database_url,
+        "QUORUM_SECRET_KEY": secrets.token_urlsafe(32),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "quorum", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -319,6 +320,7 @@ def main() -> None:
             env = {
                 **os.environ,
                 "QUORUM_DATABASE_URL": url,
+                "QUORUM_SECRET_KEY": secrets.token_urlsafe(32),
                 # FastAPI runs sync endpoints on 40 threads per process; PostgreSQL allows 100
                 # connections in all, shared with anything else running.
                 "QUORUM_DB_POOL_SIZE": "16",
