@@ -145,18 +145,22 @@ class ThreadedServer:
         self.thread.join(timeout=10)
 
 
+def server_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings of a test server. Tests drive the active-learning trainer and the quality refit
+    themselves, so that their timing is the tests'; and every test signs its workers in from
+    this one address, so the per-address login limit is lifted (the tests of throttling set
+    their own)."""
+    defaults: dict[str, Any] = {
+        "active_learning_seconds": 0,
+        "quality_refit_seconds": 0,
+        "login_attempts_per_address_per_minute": 1_000_000,
+    }
+    return Settings(database_url=database_url, **{**defaults, **overrides})
+
+
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[ThreadedServer]:
-    # Tests drive the active-learning trainer themselves, so that its timing is theirs. Every
-    # test signs its workers in from this one address: the per-address login limit is for the
-    # tests of throttling, which run servers of their own.
-    settings = Settings(
-        database_url=database_url,
-        max_body_bytes=1024 * 1024,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
-        login_attempts_per_address_per_minute=1_000_000,
-    )
+    settings = server_settings(database_url, max_body_bytes=1024 * 1024)
     with ThreadedServer(settings) as running:
         yield running
 

@@ -257,9 +257,8 @@ class _CoreStream(httpx.SyncByteStream):
 
 @dataclass(frozen=True)
 class Fetched:
-    """A reply read whole (within the limits): where it ended up, its status, headers, body."""
+    """A reply read whole (within the limits): its status, headers and body."""
 
-    url: str
     status_code: int
     headers: httpx.Headers
     content: bytes
@@ -334,7 +333,7 @@ class OutsideClient:
             raise Unreachable(f"could not reach {host}: {exc.__class__.__name__}") from None
         if max_bytes == 0:
             response.close()
-            return Fetched(str(request.url), response.status_code, response.headers, b"")
+            return Fetched(response.status_code, response.headers, b"")
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -352,7 +351,7 @@ class OutsideClient:
             raise Unreachable(f"{host} broke off: {exc.__class__.__name__}") from None
         finally:
             response.close()
-        return Fetched(str(request.url), response.status_code, response.headers, bytes(body))
+        return Fetched(response.status_code, response.headers, bytes(body))
 
     def close(self) -> None:
         self.http.close()

@@ -74,6 +74,7 @@ MATRIX = [
     ),
     ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/rotate", {}, "member", True),
     ("POST", "/v1/evaluation/campaigns/{campaign}/owners/{owner_id}/revoke", None, "member", True),
+    ("GET", "/v1/assist/backends/available", None, "viewer", False),
 ]
 # Callers: every role with a full key, and an admin whose key is read-only.
 CALLERS = [(role, "full") for role in ROLES] + [("admin", "read")]

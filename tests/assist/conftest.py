@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from quorum.settings import Settings
-from tests.conftest import ThreadedServer
+from tests.conftest import ThreadedServer, server_settings
 from tests.dispatch.conftest import make_worker  # noqa: F401  (a fixture used here)
 
 OFFERED_BACKENDS = {"sentiment-v2": "tests.assist.conftest:keyword_model"}
@@ -53,14 +52,11 @@ def model_server() -> Iterator[str]:
 def server(database_url: str) -> Iterator[ThreadedServer]:
     """The suite's test server, as its operator offers the python model ``sentiment-v2`` and
     opens loopback, where the tests' model server listens."""
-    settings = Settings(
-        database_url=database_url,
+    settings = server_settings(
+        database_url,
         max_body_bytes=1024 * 1024,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
         assist_python_backends=OFFERED_BACKENDS,
         outbound_allowed_networks=["127.0.0.0/8"],
-        login_attempts_per_address_per_minute=1_000_000,
     )
     with ThreadedServer(settings) as running:
         yield running

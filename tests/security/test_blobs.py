@@ -7,8 +7,7 @@ import pytest
 
 from quorum.blobs import MAX_BLOB_BYTES, BlobStore
 from quorum.errors import Invalid
-from quorum.settings import Settings
-from tests.conftest import ThreadedServer
+from tests.conftest import ThreadedServer, server_settings
 
 MEDIA = {
     "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
@@ -47,14 +46,12 @@ ACTIVE = [
 @pytest.fixture(scope="module")
 def media_server(database_url, tmp_path_factory):
     """A server whose blob folder is the test's own (one per backend for this module)."""
-    settings = Settings(
-        database_url=database_url,
+    settings = server_settings(
+        database_url,
         home=tmp_path_factory.mktemp("home"),
         callback_sender=False,
         lease_sweep_seconds=0,
         export_poll_seconds=0,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
     )
     with ThreadedServer(settings) as running:
         yield running

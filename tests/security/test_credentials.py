@@ -30,7 +30,7 @@ from quorum.db import transaction
 from quorum.settings import Settings
 from quorum.workforce import service as workforce
 from quorum.workforce.schemas import WorkerSignup
-from tests.conftest import Tenant, ThreadedServer, free_port
+from tests.conftest import Tenant, ThreadedServer, free_port, server_settings
 
 PASSWORD = "correct horse battery staple"
 PER_ACCOUNT = 3
@@ -43,13 +43,11 @@ WINDOW_SECONDS = 3600
 @pytest.fixture(scope="module")
 def strict(database_url: str) -> Iterator[ThreadedServer]:
     """A server with small login limits (3 per account, 6 per address, per window)."""
-    settings = Settings(
-        database_url=database_url,
+    settings = server_settings(
+        database_url,
         login_attempts_per_minute=PER_ACCOUNT,
         login_attempts_per_address_per_minute=PER_ADDRESS,
         login_window_seconds=WINDOW_SECONDS,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
     )
     with ThreadedServer(settings) as running:
         yield running
@@ -227,13 +225,7 @@ def test_the_worker_api_and_page_share_one_budget_per_account(strict, make_worke
 def test_retry_after_is_honest_the_account_opens_again_after_it(database_url, make_worker):
     """With a 4-second window: guesses end in a 429, and after its Retry-After the right
     password works again (the lock is a delay, not a denial of the real worker)."""
-    settings = Settings(
-        database_url=database_url,
-        login_attempts_per_minute=1,
-        login_window_seconds=4,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
-    )
+    settings = server_settings(database_url, login_attempts_per_minute=1, login_window_seconds=4)
     account = make_worker()
     with ThreadedServer(settings) as short, client_from(short, unique_address()) as client:
         for _ in range(3):  # a fixed window may restart once mid-way: at most twice the limit

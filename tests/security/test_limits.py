@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from quorum.accounts import service as accounts
 from quorum.db import transaction
-from quorum.settings import Settings
-from tests.conftest import ThreadedServer
+from tests.conftest import ThreadedServer, server_settings
 from tests.factories import TASK_PARAMS, create_project
 
 PASSWORD = "correct horse battery"
@@ -44,16 +43,12 @@ BANNED = "this worker account is banned"
 
 @pytest.fixture(scope="module")
 def guarded(database_url: str) -> Iterator[ThreadedServer]:
-    """A server with a low lease cap and a per-worker rate limit; login throttling by address
-    is raised (every test signs in from 127.0.0.1)."""
-    settings = Settings(
-        database_url=database_url,
+    """A server with a low lease cap and a per-worker rate limit."""
+    settings = server_settings(
+        database_url,
         max_live_leases_per_worker=LEASE_CAP,
         rate_limit_per_second=RATE_BURST / RATE_WINDOW,
         rate_limit_burst=RATE_BURST,
-        login_attempts_per_address_per_minute=100_000,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
     )
     with ThreadedServer(settings) as running:
         yield running

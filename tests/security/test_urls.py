@@ -18,10 +18,9 @@ from quorum.accounts import service as accounts
 from quorum.db import create_db_engine, session_factory, transaction
 from quorum.db.migrate import upgrade
 from quorum.outside import NetworkPolicy, OutsideClient, Refused, Unreachable, is_public
-from quorum.settings import Settings
 from quorum.tasks import service as tasks
 from quorum.tasks.models import Task
-from tests.conftest import ThreadedServer
+from tests.conftest import ThreadedServer, server_settings
 from tests.factories import TASK_PARAMS, create_project
 from tests.security.listeners import Canary, ScriptedServer, answer, wait_until
 
@@ -320,13 +319,8 @@ def callback_server(backend, fresh_database_url):
     url = fresh_database_url(backend)
     engine = create_db_engine(url)
     upgrade(engine)
-    settings = Settings(
-        database_url=url,
-        callback_poll_seconds=0.05,
-        lease_sweep_seconds=0,
-        export_poll_seconds=0,
-        active_learning_seconds=0,
-        quality_refit_seconds=0,
+    settings = server_settings(
+        url, callback_poll_seconds=0.05, lease_sweep_seconds=0, export_poll_seconds=0
     )
     with ThreadedServer(settings) as running:
         yield running, session_factory(engine)
